@@ -1,0 +1,58 @@
+"""Tiny argument checks that phrase every error the same way.
+
+Every message reads "`name` must be <expected>, got <received>" so that the
+same bad input gives the same `ValueError`/`TypeError` on every backend.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def positive_int(name, value):
+    """Returns `value` as an `int`, or raises if it is not a positive integer."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        if isinstance(value, float) and value.is_integer() and value > 0:
+            return int(value)
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def one_of(name, value, allowed):
+    """Returns `value` if it is one of `allowed`, else raises naming the choices."""
+    if not isinstance(value, str) or value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"`{name}` must be one of {choices}, got {value!r}")
+    return value
+
+
+def probability(name, value):
+    """Returns `value` as a float in [0, 1), else raises."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"`{name}` must be a float in [0, 1), got {value!r}")
+    return float(value)
+
+
+def input_shape(name, shape, rank, last_dim=None, last_name=None):
+    """Checks a static input shape: its rank, and its last axis when known.
+
+    Args:
+        name: what the input is called in messages (e.g. "inputs").
+        shape: the static shape (tuple, may hold `None`).
+        rank: the required rank.
+        last_dim: the required size of the last axis, or `None` for any.
+        last_name: the constructor argument the last axis must match.
+    """
+    shape = tuple(shape)
+    if len(shape) != rank:
+        raise ValueError(
+            f"`{name}` must have rank {rank}, got rank {len(shape)} (shape {shape})"
+        )
+    if last_dim is not None and shape[-1] is not None and shape[-1] != last_dim:
+        raise ValueError(
+            f"`{name}` last dimension must equal `{last_name}`={last_dim}, "
+            f"got {shape[-1]} (shape {shape})"
+        )
+    return shape

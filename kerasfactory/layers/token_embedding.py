@@ -1,0 +1,120 @@
+import keras
+from keras import ops
+
+from kerasfactory.layers import checks
+
+PADDINGS = ("same", "circular", "causal")
+
+
+@keras.saving.register_keras_serializable(package="kerasfactory")
+class TokenEmbedding(keras.layers.Layer):
+    """Embeds raw values with a 1D convolution over time.
+
+    `y[b, t] = bias + sum_k sum_c x_pad[b, t + k, c] * W[k, c]`, where `x_pad`
+    is `x` padded along time so that `time` is unchanged:
+
+    - `"same"`: zeros on both sides (`(k - 1) // 2` left, `k // 2` right);
+    - `"circular"`: wrap-around, the Time-Series-Library convention;
+    - `"causal"`: `k - 1` zeros on the left only, so `y[:, t]` sees `x[:, :t+1]`.
+
+    Use `padding="circular", use_bias=False` for the exact Time-Series-Library
+    layer (see `kerasfactory.interop`).
+
+    Args:
+        c_in: number of input channels (variates).
+        d_model: embedding size (number of filters).
+        kernel_size: width of the convolution along time. Defaults to 3.
+        padding: one of `"same"`, `"circular"`, `"causal"`.
+        use_bias: whether the convolution has a learnable bias.
+        kernel_initializer: defaults to `"he_normal"` (Kaiming normal,
+            std = sqrt(2 / (kernel_size * c_in))).
+        bias_initializer: defaults to `"zeros"`.
+        kernel_regularizer: optional regularizer for the kernel.
+
+    Input shape: `(batch, time, c_in)`; integer inputs are cast to the
+    layer's compute dtype.
+    Output shape: `(batch, time, d_model)`.
+
+    The convolution is `self.conv`, a `keras.layers.Conv1D` that exists from
+    construction: set e.g. `conv.kernel_initializer` before the first call.
+
+    Example:
+    >>> layer = TokenEmbedding(c_in=7, d_model=64)
+    >>> layer(keras.random.normal((2, 96, 7))).shape
+    (2, 96, 64)
+
+    Reference: Zhou et al., "Informer", AAAI 2021.
+    """
+
+    def __init__(
+        self,
+        c_in,
+        d_model,
+        kernel_size=3,
+        padding="same",
+        use_bias=True,
+        kernel_initializer="he_normal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.c_in = checks.positive_int("c_in", c_in)
+        self.d_model = checks.positive_int("d_model", d_model)
+        self.kernel_size = checks.positive_int("kernel_size", kernel_size)
+        self.padding = checks.one_of("padding", padding, PADDINGS)
+        self.use_bias = bool(use_bias)
+        self.conv = keras.layers.Conv1D(
+            filters=self.d_model,
+            kernel_size=self.kernel_size,
+            padding="valid",
+            use_bias=self.use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            dtype=self.dtype_policy,
+            name="conv",
+        )
+
+    def build(self, input_shape):
+        checks.input_shape("inputs", input_shape, 3, self.c_in, "c_in")
+        self.conv.build((None, None, self.c_in))
+
+    def _pad(self, x):
+        total = self.kernel_size - 1
+        if total == 0:
+            return x
+        if self.padding == "causal":
+            left = total
+        else:
+            left = total // 2
+        right = total - left
+        if self.padding == "circular":
+            # Wrap-around: the last `left` steps before, the first `right` after.
+            parts = ([x[:, -left:]] if left else []) + [x] + ([x[:, :right]] if right else [])
+            return ops.concatenate(parts, axis=1)
+        return ops.pad(x, [[0, 0], [left, right], [0, 0]])
+
+    def call(self, inputs):
+        checks.input_shape("inputs", inputs.shape, 3, self.c_in, "c_in")
+        x = ops.cast(inputs, self.compute_dtype)
+        return self.conv(self._pad(x))
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:2], self.d_model)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "c_in": self.c_in,
+                "d_model": self.d_model,
+                "kernel_size": self.kernel_size,
+                "padding": self.padding,
+                "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.conv.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.conv.bias_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(self.conv.kernel_regularizer),
+            }
+        )
+        return config
