@@ -28,3 +28,8 @@ CASES = [
     ),
     Case("positional", lambda **kw: layers.PositionalEmbedding(64, d_model=16, **kw), normal(4, 24, 16), (1, 24, 16), 0),
 ]
+
+# Each area keeps its rows in its own module; the harness sees them all.
+from tests import cases_calendar, cases_composite  # noqa: E402
+
+CASES += cases_calendar.CASES + cases_composite.CASES

@@ -1,0 +1,3 @@
+"""Harness rows for the calendar layers (see tests/cases.py)."""
+
+CASES = []

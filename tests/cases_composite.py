@@ -1,0 +1,3 @@
+"""Harness rows for the composite layers (see tests/cases.py)."""
+
+CASES = []
