@@ -1,0 +1,125 @@
+import keras
+from keras import ops
+
+from kerasfactory.layers import checks, indices
+from kerasfactory.layers.fixed_embedding import FixedEmbedding
+from kerasfactory.layers.freq import normalize_freq
+
+EMBED_TYPES = ("fixed", "learned")
+# (field, column in the marks, table size): the Time-Series-Library sizes.
+FIELDS = (("month", 0, 13), ("day", 1, 32), ("weekday", 2, 7), ("hour", 3, 24), ("minute", 4, 4))
+
+
+@keras.saving.register_keras_serializable(package="kerasfactory")
+class TemporalEmbedding(keras.layers.Layer):
+    """Sum of per-field embeddings of calendar marks.
+
+    `y = E_month[m] + E_day[d] + E_weekday[w] + E_hour[h] (+ E_minute[q])`
+    for marks `[month, day, weekday, hour, minute // 15]` per step, as
+    `kerasfactory.time_features.marks` makes them (Time-Series-Library
+    `timeenc=0`). Table sizes: month 13, day 32, weekday 7, hour 24, minute 4.
+    The minute field is used only when `freq` means minutely (`'t'`,
+    `'15min'`, ...), as in the reference; for other frequencies a fifth column
+    is ignored.
+
+    Args:
+        d_model: embedding size.
+        embed_type: `"fixed"` (sinusoid tables, `FixedEmbedding`, no weights)
+            or `"learned"` (`keras.layers.Embedding`, initialised N(0, 1) like
+            `torch.nn.Embedding`).
+        freq: a frequency code or pandas alias (see
+            `kerasfactory.layers.freq.normalize_freq`).
+        out_of_range: what a mark outside its table means, identical on every
+            backend and never NaN: `"wrap"` (modulo the table size, the
+            default), `"clip"` (to the nearest valid value) or `"error"`
+            (`ValueError` naming the field, its valid range and the bad value
+            whenever the values are concrete: eager calls, and everything on
+            the PyTorch backend, which runs eagerly). Inside compiled functions
+            (`jax.jit`, `tf.function`, `predict`/`fit` on JAX and TensorFlow)
+            values cannot be inspected, and `"error"` clips.
+
+    Sub-layers: `month_embed`, `day_embed`, `weekday_embed`, `hour_embed` and,
+    for minutely `freq`, `minute_embed` (the reference names).
+
+    Input shape: `(batch, time, >=4)` marks (`>=5` for minutely `freq`),
+    integers or floats holding integral values (non-integral floats raise
+    `ValueError` when concrete; in compiled code they are truncated toward zero).
+    Output shape: `(batch, time, d_model)`.
+
+    Example:
+    >>> x_mark = keras.random.randint((2, 96, 5), minval=0, maxval=24)
+    >>> TemporalEmbedding(d_model=64)(x_mark).shape
+    (2, 96, 64)
+
+    Reference: Zhou et al., "Informer", AAAI 2021 (`TemporalEmbedding` in
+    Time-Series-Library `layers/Embed.py`).
+    """
+
+    def __init__(self, d_model, embed_type="fixed", freq="h", out_of_range="wrap", **kwargs):
+        super().__init__(**kwargs)
+        self.d_model = checks.positive_int("d_model", d_model)
+        self.embed_type = checks.one_of("embed_type", embed_type, EMBED_TYPES)
+        self._code = normalize_freq(freq)
+        self.freq = getattr(freq, "freqstr", freq)
+        self.out_of_range = checks.one_of("out_of_range", out_of_range, indices.OUT_OF_RANGE)
+        self._fields = FIELDS if self._code == "t" else FIELDS[:4]
+        for field, _, size in self._fields:
+            setattr(self, f"{field}_embed", self._table(field, size))
+
+    def _table(self, field, size):
+        name = f"{field}_embed"
+        if self.embed_type == "fixed":
+            return FixedEmbedding(size, self.d_model, dtype=self.dtype_policy, name=name)
+        return keras.layers.Embedding(
+            size,
+            self.d_model,
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def build(self, input_shape):
+        self._check_shape(input_shape)
+        for field, _, _ in self._fields:
+            getattr(self, f"{field}_embed").build((None, None))
+
+    def _check_shape(self, shape):
+        shape = checks.input_shape("inputs", shape, 3)
+        width = len(self._fields)
+        if shape[-1] is not None and shape[-1] < width:
+            raise ValueError(
+                f"`inputs` last dimension must be >= {width} (marks "
+                f"{[f for f, _, _ in self._fields]} for freq={self.freq!r}), got {shape[-1]}"
+            )
+
+    def call(self, inputs):
+        self._check_shape(inputs.shape)
+        x = indices.to_int32("inputs", inputs)
+        if self.out_of_range == "error":
+            value = indices.concrete(x)
+            if value is not None:
+                for field, column, size in self._fields:
+                    indices.check_range(
+                        "inputs", value[..., column], size, f"{field!r} (column {column})"
+                    )
+        out = None
+        for field, column, size in self._fields:
+            idx = indices.apply_policy(x[..., column], size, self.out_of_range)
+            emb = getattr(self, f"{field}_embed")(idx)
+            out = emb if out is None else out + emb
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:2], self.d_model)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "d_model": self.d_model,
+                "embed_type": self.embed_type,
+                "freq": self.freq,
+                "out_of_range": self.out_of_range,
+            }
+        )
+        return config
