@@ -7,6 +7,6 @@ export TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0
 status=0
 for backend in ${BACKENDS:-tensorflow jax torch}; do
   echo "=== KERAS_BACKEND=$backend"
-  KERAS_BACKEND=$backend python -m pytest "$@" || status=1
+  KERAS_BACKEND=$backend python -m pytest -q "$@" || status=1
 done
 exit $status

@@ -11,15 +11,14 @@ def sinusoid_table(rows, d_model):
     `pe[p, 2i] = sin(p / 10000^(2i/d_model))`,
     `pe[p, 2i+1] = cos(p / 10000^(2i/d_model))`.
 
-    Positions and frequencies are rounded to float32 exactly as the PyTorch
-    reference does (Vaswani et al., 2017; Time-Series-Library `Embed.py`), so
-    the two tables agree to float32 rounding; the sine and cosine are then
-    taken in float64 and rounded once. An odd `d_model` ends in a sine column.
+    Exponents, frequencies and angles are float32 values as in the PyTorch
+    reference (Vaswani et al., 2017; Time-Series-Library `Embed.py`); each
+    `exp`, `sin` and `cos` is taken in float64 and rounded once, so every
+    entry is the correctly rounded float32 of the float32 angle. An odd
+    `d_model` ends in a sine column.
     """
-    div = np.exp(
-        np.arange(0, d_model, 2, dtype=np.float32)
-        * np.float32(-math.log(10000.0) / d_model)
-    )
+    exponent = np.arange(0, d_model, 2, dtype=np.float32) * np.float32(-math.log(10000.0) / d_model)
+    div = np.exp(exponent.astype(np.float64)).astype(np.float32)
     angles = (np.arange(rows, dtype=np.float32)[:, None] * div).astype(np.float64)
     table = np.empty((rows, d_model), dtype=np.float32)
     table[:, 0::2] = np.sin(angles)
