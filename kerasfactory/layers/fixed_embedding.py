@@ -30,7 +30,7 @@ class FixedEmbedding(keras.layers.Layer):
 
     Example:
     >>> layer = FixedEmbedding(c_in=24, d_model=16)
-    >>> layer(keras.ops.convert_to_tensor([[0, 5, 23]])).shape
+    >>> tuple(layer(keras.ops.convert_to_tensor([[0, 5, 23]])).shape)
     (1, 3, 16)
 
     Reference: Zhou et al., "Informer", AAAI 2021 (`FixedEmbedding` in

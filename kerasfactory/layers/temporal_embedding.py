@@ -48,7 +48,7 @@ class TemporalEmbedding(keras.layers.Layer):
 
     Example:
     >>> x_mark = keras.random.randint((2, 96, 5), minval=0, maxval=24)
-    >>> TemporalEmbedding(d_model=64)(x_mark).shape
+    >>> tuple(TemporalEmbedding(d_model=64)(x_mark).shape)
     (2, 96, 64)
 
     Reference: Zhou et al., "Informer", AAAI 2021 (`TemporalEmbedding` in

@@ -30,7 +30,7 @@ class TimeFeatureEmbedding(keras.layers.Layer):
 
     Example:
     >>> layer = TimeFeatureEmbedding(d_model=64, freq="h")
-    >>> layer(keras.random.uniform((2, 96, 4), minval=-0.5, maxval=0.5)).shape
+    >>> tuple(layer(keras.random.uniform((2, 96, 4), minval=-0.5, maxval=0.5)).shape)
     (2, 96, 64)
 
     Reference: Zhou et al., "Informer", AAAI 2021 (`TimeFeatureEmbedding` in
