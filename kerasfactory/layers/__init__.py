@@ -1,7 +1,11 @@
 """The public layers of kerasfactory."""
 
+from kerasfactory.layers.data_embedding import DataEmbedding, DataEmbeddingWithoutPosition
 from kerasfactory.layers.fixed_embedding import FixedEmbedding
+from kerasfactory.layers.inverted_embedding import DataEmbeddingInverted
+from kerasfactory.layers.patch_embedding import PatchEmbedding
 from kerasfactory.layers.positional_embedding import PositionalEmbedding
+from kerasfactory.layers.reversible_instance_norm import ReversibleInstanceNorm
 from kerasfactory.layers.sinusoid import sinusoid_table
 from kerasfactory.layers.temporal_embedding import TemporalEmbedding
 from kerasfactory.layers.time_feature_embedding import TimeFeatureEmbedding
@@ -11,7 +15,12 @@ __all__ = [
     "FixedEmbedding",
     "TemporalEmbedding",
     "TimeFeatureEmbedding",
+    "DataEmbedding",
+    "DataEmbeddingInverted",
+    "DataEmbeddingWithoutPosition",
+    "PatchEmbedding",
     "PositionalEmbedding",
+    "ReversibleInstanceNorm",
     "TokenEmbedding",
     "sinusoid_table",
 ]

@@ -56,3 +56,21 @@ def input_shape(name, shape, rank, last_dim=None, last_name=None):
             f"got {shape[-1]} (shape {shape})"
         )
     return shape
+
+
+def is_concrete(x):
+    """True when tensor `x` holds values now (eager), False when symbolic or traced.
+
+    Symbolic Keras tensors, JAX tracers, TensorFlow graph tensors and the
+    torch "meta" tensors Keras uses for shape inference cannot give numpy
+    values; a concrete tensor gives one element without copying the rest.
+    """
+    import keras
+
+    if keras.backend.is_keras_tensor(x):
+        return False
+    try:
+        keras.ops.convert_to_numpy(keras.ops.reshape(x, (-1,))[:1])
+    except Exception:  # each backend raises its own type for non-concrete tensors
+        return False
+    return True

@@ -1,0 +1,150 @@
+import inspect
+
+import keras
+
+from kerasfactory.layers import checks
+from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.layers.positional_embedding import PositionalEmbedding
+from kerasfactory.layers.temporal_embedding import TemporalEmbedding
+from kerasfactory.layers.time_feature_embedding import TimeFeatureEmbedding
+from kerasfactory.layers.token_embedding import TokenEmbedding
+
+EMBED_TYPES = ("fixed", "learned", "timeF")
+# The keyword arguments that go to TokenEmbedding; the rest go to keras.layers.Layer.
+TOKEN_ARGS = tuple(
+    p for p in inspect.signature(TokenEmbedding.__init__).parameters if p not in ("self", "c_in", "d_model", "kwargs")
+)
+
+
+@keras.saving.register_keras_serializable(package="kerasfactory")
+class DataEmbedding(keras.layers.Layer):
+    """Value + position + calendar embedding of a multivariate series.
+
+    `y = dropout(TokenEmbedding(x) + PositionalEmbedding(x) + T(x_mark))`,
+    where `T` is `TemporalEmbedding(embed_type, freq)` for `"fixed"` and
+    `"learned"`, and `TimeFeatureEmbedding(freq)` for `"timeF"`. Without
+    marks (`x_mark=None`) the calendar term is left out.
+    `DataEmbeddingWithoutPosition` is the same layer without the position term.
+
+    Args:
+        c_in: number of variates.
+        d_model: embedding size.
+        embed_type: `"fixed"`, `"learned"` or `"timeF"`.
+        freq: frequency code or pandas alias of the marks (`"h"`, `"15min"`, ...).
+        dropout: dropout rate on the sum. Defaults to 0.1.
+        max_len: the longest sequence the position table covers.
+        **token_kwargs: passed to `TokenEmbedding` (`kernel_size`, `padding`,
+            `use_bias`, initializers); `padding="circular", use_bias=False` is
+            the Time-Series-Library layer. Other keywords go to `keras.layers.Layer`.
+
+    Sub-layers: `value_embedding`, `position_embedding` (`None` without
+    position), `temporal_embedding`, `dropout`.
+
+    Input shapes: `x` `(batch, time, c_in)`; optional `x_mark`
+    `(batch, time, mark_columns)` (integer marks for fixed/learned, timeF
+    features for "timeF").
+    Output shape: `(batch, time, d_model)`.
+
+    Example:
+    >>> layer = DataEmbedding(c_in=7, d_model=64)
+    >>> x_mark = keras.random.randint((2, 96, 4), minval=0, maxval=7)
+    >>> layer(keras.random.normal((2, 96, 7)), x_mark).shape
+    (2, 96, 64)
+
+    Reference: Zhou et al., "Informer", AAAI 2021 (`DataEmbedding` in
+    Time-Series-Library `layers/Embed.py`); Wu et al., "Autoformer",
+    NeurIPS 2021 (`DataEmbedding_wo_pos`).
+    """
+
+    _use_position = True
+
+    def __init__(self, c_in, d_model, embed_type="fixed", freq="h", dropout=0.1, max_len=5000, **kwargs):
+        token_kwargs = {k: kwargs.pop(k) for k in TOKEN_ARGS if k in kwargs}
+        super().__init__(**kwargs)
+        self.c_in = checks.positive_int("c_in", c_in)
+        self.d_model = checks.positive_int("d_model", d_model)
+        self.embed_type = checks.one_of("embed_type", embed_type, EMBED_TYPES)
+        self.freq = getattr(freq, "freqstr", freq)
+        self._mark_width = FREQ_WIDTH[normalize_freq(freq)] if embed_type == "timeF" else None
+        self.dropout_rate = checks.probability("dropout", dropout)
+        self.max_len = checks.positive_int("max_len", max_len)
+        policy = self.dtype_policy
+        self.value_embedding = TokenEmbedding(
+            self.c_in, self.d_model, dtype=policy, name="value_embedding", **token_kwargs
+        )
+        self.position_embedding = None
+        if self._use_position:
+            self.position_embedding = PositionalEmbedding(
+                self.max_len, d_model=self.d_model, dtype=policy, name="position_embedding"
+            )
+        if self.embed_type == "timeF":
+            self.temporal_embedding = TimeFeatureEmbedding(
+                self.d_model, freq=freq, dtype=policy, name="temporal_embedding"
+            )
+        else:
+            self.temporal_embedding = TemporalEmbedding(
+                self.d_model, embed_type=self.embed_type, freq=freq, dtype=policy, name="temporal_embedding"
+            )
+        self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=policy, name="dropout")
+
+    def _check(self, x_shape, x_mark_shape):
+        checks.input_shape("x", x_shape, 3, self.c_in, "c_in")
+        if x_mark_shape is not None:
+            checks.input_shape("x_mark", x_mark_shape, 3, self._mark_width, "the timeF width of freq")
+            if None not in (x_shape[1], x_mark_shape[1]) and x_shape[1] != x_mark_shape[1]:
+                raise ValueError(
+                    f"`x_mark` time length must equal that of `x` ({x_shape[1]}), got {x_mark_shape[1]}"
+                )
+
+    def build(self, x_shape, x_mark_shape=None):
+        self._check(x_shape, x_mark_shape)
+        self.value_embedding.build(x_shape)
+        # Built even without marks, so weights (and saved files) do not depend on the first call.
+        self.temporal_embedding.build(x_mark_shape or (None, None, self._mark_width))
+
+    def call(self, x, x_mark=None, training=None):
+        self._check(x.shape, None if x_mark is None else x_mark.shape)
+        out = self.value_embedding(x)
+        if self.position_embedding is not None:
+            out = out + self.position_embedding(x)
+        if x_mark is not None:
+            out = out + self.temporal_embedding(x_mark)
+        return self.dropout(out, training=training)
+
+    def compute_output_shape(self, x_shape, x_mark_shape=None):
+        return (*tuple(x_shape)[:2], self.d_model)
+
+    def get_config(self):
+        config = super().get_config()
+        token = self.value_embedding.get_config()
+        config.update(
+            {
+                "c_in": self.c_in,
+                "d_model": self.d_model,
+                "embed_type": self.embed_type,
+                "freq": self.freq,
+                "dropout": self.dropout_rate,
+                "max_len": self.max_len,
+                **{k: token[k] for k in TOKEN_ARGS},
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kerasfactory")
+class DataEmbeddingWithoutPosition(DataEmbedding):
+    """`DataEmbedding` without the position term: value + calendar, then dropout.
+
+    `y = dropout(TokenEmbedding(x) + T(x_mark))`; the arguments, sub-layers
+    and shapes are `DataEmbedding`'s (`position_embedding` is `None`).
+
+    Example:
+    >>> layer = DataEmbeddingWithoutPosition(c_in=7, d_model=64, embed_type="timeF")
+    >>> layer(keras.random.normal((2, 96, 7)), keras.random.normal((2, 96, 4))).shape
+    (2, 96, 64)
+
+    Reference: Wu et al., "Autoformer", NeurIPS 2021 (`DataEmbedding_wo_pos`
+    in Time-Series-Library `layers/Embed.py`).
+    """
+
+    _use_position = False

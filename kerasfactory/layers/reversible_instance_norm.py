@@ -1,0 +1,171 @@
+import numbers
+
+import keras
+from keras import ops
+
+from kerasfactory.layers import checks
+
+MODES = ("norm", "denorm")
+
+
+@keras.saving.register_keras_serializable(package="kerasfactory")
+class ReversibleInstanceNorm(keras.layers.Layer):
+    """Reversible instance normalisation (RevIN) of each series over time.
+
+    Norm: `mean = mean_t(x)`, `stdev = sqrt(var_t(x) + eps)` (population
+    variance), `y = (x - mean) / stdev * w + b`.
+    Denorm: `x = (y - b) / (w + eps^2) * stdev + mean`.
+    `w`, `b` (`affine_weight`, `affine_bias`) are per-feature and learnable
+    when `affine=True`. A constant series has `stdev = sqrt(eps)`: no NaN.
+
+    The statistics travel as a tensor, not as hidden state, so the layer
+    works in functional and subclassed models and under `jit`:
+
+    >>> revin = ReversibleInstanceNorm(num_features=7)
+    >>> x = keras.random.normal((2, 96, 7))
+    >>> x_norm, stats = revin(x, return_stats=True)   # stats: (2, 2, 7)
+    >>> y = revin(x_norm[:, -24:], mode="denorm", stats=stats)
+    >>> y.shape
+    (2, 24, 7)
+
+    The original eager form `revin(x, mode="norm")` then
+    `revin(y, mode="denorm")` still works in eager code: a norm call on
+    concrete tensors remembers its statistics for a later denorm call
+    without `stats`. Traced or symbolic code must pass `stats`.
+
+    Args:
+        num_features: number of features (the last axis).
+        eps: added to the variance; also `eps^2` guards the affine inverse.
+        affine: whether to learn a per-feature scale and shift.
+
+    Call args:
+        inputs: `(batch, time, num_features)`; with `feature_index`,
+            `(batch, time, 1)`.
+        mode: `"norm"` or `"denorm"`.
+        stats: `(batch, 2, num_features)`, rows `[mean, stdev]`, as returned
+            by `return_stats=True`. Optional for norm (then computed from
+            `inputs`; given, it normalises e.g. targets with the input's
+            statistics); required for denorm in traced code.
+        return_stats: norm only; return `(outputs, stats)`.
+        feature_index: denorm only; denormalise a single-feature `inputs`
+            with feature `feature_index`'s statistics and affine parameters.
+
+    Output shape: as `inputs`; `stats` is float32 `(batch, 2, num_features)`.
+    The statistics are computed in float32 whatever the dtype policy.
+
+    Reference: Kim et al., "Reversible Instance Normalization for Accurate
+    Time-Series Forecasting against Distribution Shift", ICLR 2022.
+    """
+
+    def __init__(self, num_features, eps=1e-5, affine=True, **kwargs):
+        # Statistics in float32 even under mixed precision: no autocast.
+        super().__init__(autocast=False, **kwargs)
+        self.num_features = checks.positive_int("num_features", num_features)
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+            raise ValueError(f"`eps` must be a positive float, got {eps!r}")
+        self.eps = float(eps)
+        self.affine = bool(affine)
+        self._last_stats = None  # legacy eager form only; never a traced tensor
+
+    def build(self, input_shape):
+        if self.affine:
+            shape = (self.num_features,)
+            self.affine_weight = self.add_weight(shape=shape, initializer="ones", name="affine_weight")
+            self.affine_bias = self.add_weight(shape=shape, initializer="zeros", name="affine_bias")
+
+    def _check(self, shape, mode, stats_shape, return_stats, feature_index):
+        checks.one_of("mode", mode, MODES)
+        if return_stats and mode != "norm":
+            raise ValueError(f"`return_stats` must be False with mode='denorm', got {return_stats!r}")
+        width = self.num_features
+        if feature_index is not None:
+            if mode != "denorm":
+                raise ValueError(f"`feature_index` must be None with mode='norm', got {feature_index!r}")
+            if isinstance(feature_index, bool) or not isinstance(feature_index, numbers.Integral) or not (
+                0 <= feature_index < self.num_features
+            ):
+                raise ValueError(
+                    f"`feature_index` must be an integer in [0, {self.num_features}), got {feature_index!r}"
+                )
+            width = 1
+        checks.input_shape("inputs", shape, 3, width, "num_features" if width > 1 else "1 (feature_index)")
+        if stats_shape is not None:
+            stats_shape = tuple(stats_shape)
+            expected = (shape[0], 2, self.num_features)
+            if len(stats_shape) != 3 or any(
+                e is not None and s is not None and e != s for e, s in zip(expected, stats_shape)
+            ):
+                raise ValueError(
+                    f"`stats` must have shape (batch, 2, num_features)={expected}, got {stats_shape}"
+                )
+
+    def _affine(self, feature_index):
+        w = ops.cast(self.affine_weight, "float32")
+        b = ops.cast(self.affine_bias, "float32")
+        if feature_index is not None:
+            w, b = w[feature_index : feature_index + 1], b[feature_index : feature_index + 1]
+        return w, b
+
+    def _stats(self, x):
+        mean = ops.mean(x, axis=1, keepdims=True)
+        var = ops.mean(ops.square(x - mean), axis=1, keepdims=True)
+        return ops.concatenate([mean, ops.sqrt(var + self.eps)], axis=1)
+
+    def call(self, inputs, mode="norm", stats=None, return_stats=False, feature_index=None):
+        stats_shape = None if stats is None else stats.shape
+        self._check(inputs.shape, mode, stats_shape, return_stats, feature_index)
+        x = ops.cast(inputs, "float32")
+        if mode == "norm":
+            if stats is None:
+                stats = ops.stop_gradient(self._stats(x))
+                if not return_stats and checks.is_concrete(x):
+                    self._last_stats = stats
+            stats = ops.cast(stats, "float32")
+            x = (x - stats[:, :1]) / stats[:, 1:]
+            if self.affine:
+                w, b = self._affine(None)
+                x = x * w + b
+            x = ops.cast(x, self.compute_dtype)
+            return (x, stats) if return_stats else x
+        if stats is None:
+            stats = self._remembered_stats(x)
+        stats = ops.cast(stats, "float32")
+        if feature_index is not None:
+            stats = stats[:, :, feature_index : feature_index + 1]
+        if self.affine:
+            w, b = self._affine(feature_index)
+            x = (x - b) / (w + self.eps * self.eps)
+        x = x * stats[:, 1:] + stats[:, :1]
+        return ops.cast(x, self.compute_dtype)
+
+    def _remembered_stats(self, x):
+        if self._last_stats is None or not checks.is_concrete(x):
+            raise ValueError(
+                "`stats` must be passed to ReversibleInstanceNorm with mode='denorm' "
+                "(get them from `x_norm, stats = layer(x, return_stats=True)`); "
+                "only eager code after an eager mode='norm' call may omit them, got stats=None"
+            )
+        if x.shape[0] != self._last_stats.shape[0]:
+            raise ValueError(
+                f"`inputs` batch size must equal that of the last mode='norm' call "
+                f"({self._last_stats.shape[0]}), got {x.shape[0]}"
+            )
+        return self._last_stats
+
+    def compute_output_spec(self, inputs, mode="norm", stats=None, return_stats=False, feature_index=None):
+        stats_shape = None if stats is None else stats.shape
+        self._check(inputs.shape, mode, stats_shape, return_stats, feature_index)
+        if mode == "denorm" and stats is None:
+            self._remembered_stats(inputs)  # symbolic: raises, asking for `stats`
+        out = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+        if return_stats:
+            return out, keras.KerasTensor((inputs.shape[0], 2, self.num_features), dtype="float32")
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_features": self.num_features, "eps": self.eps, "affine": self.affine})
+        return config
