@@ -133,6 +133,43 @@ def _positional_embedding(layer):
     return {"pe": _Fixed(sinusoid_table(layer.max_len, layer.d_model)[None])}
 
 
+@_table("FixedEmbedding", build_shape=lambda layer: (None, None))
+def _fixed_embedding(layer):
+    # The reference's frozen `nn.Embedding`: a parameter in its state dict, a constant here.
+    return {"emb.weight": _Fixed(sinusoid_table(layer.c_in, layer.d_model))}
+
+
+@_table(
+    "TemporalEmbedding",
+    build_shape=lambda layer: (None, None, 5 if hasattr(layer, "minute_embed") else 4),
+)
+def _temporal_embedding(layer):
+    table = {}
+    for field in ("minute", "hour", "weekday", "day", "month"):  # the reference's order
+        sublayer = getattr(layer, f"{field}_embed", None)
+        if sublayer is not None:
+            # fixed: `<field>_embed.emb.weight`; learned (`Embedding`): `<field>_embed.weight`.
+            table.update(_nest(f"{field}_embed", sublayer))
+    return table
+
+
+@_table("TimeFeatureEmbedding", build_shape=lambda layer: (None, None, layer.width))
+def _time_feature_embedding(layer):
+    return _nest("embed", layer.embed)
+
+
+@_table("DataEmbeddingInverted", build_shape=lambda layer: (None, layer.seq_len, None))
+def _data_embedding_inverted(layer):
+    return _nest("value_embedding", layer.value_embedding)
+
+
+@_table("ReversibleInstanceNorm", build_shape=lambda layer: (None, None, layer.num_features))
+def _reversible_instance_norm(layer):
+    if not layer.affine:
+        return {}
+    return {"affine_weight": _Weight(layer.affine_weight), "affine_bias": _Weight(layer.affine_bias)}
+
+
 def _nest(name, sublayer):
     return {f"{name}.{key}": entry for key, entry in _entries(sublayer).items()}
 
