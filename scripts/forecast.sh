@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Quick start: trains a forecaster on the Victoria electricity demand data (vic_elec),
+# scores it against three baselines and writes the run to runs/<timestamp>/.
+# Usage: bash scripts/forecast.sh [kerasfactory forecast options...], e.g. --csv my.csv --target y
+EXTRAS=all
+source "$(dirname "$0")/_venv.sh"
+export KERAS_BACKEND=${KERAS_BACKEND:-jax} TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
+exec kerasfactory forecast "$@"
