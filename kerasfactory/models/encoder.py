@@ -1,0 +1,46 @@
+"""The encoder block every model here shares, from Keras built-in layers."""
+
+import keras
+
+
+def encoder_blocks(
+    h, *, n_layers, n_heads, d_ff, dropout, activation="gelu", attention_axes=None, name="encoder"
+):
+    """Applies `n_layers` post-norm Transformer encoder blocks to `h`.
+
+    Each block is `h = LN(h + Dropout(MHA(h, h)))` then
+    `h = LN(h + Dropout(Dense(d_model)(Dropout(act(Dense(d_ff)(h))))))`, the
+    Time-Series-Library `EncoderLayer` (Vaswani et al., 2017), followed by a
+    final `LayerNormalization` as its `Encoder` has.
+
+    Args:
+        h: a symbolic tensor `(batch, tokens, d_model)`, or
+            `(batch, groups, tokens, d_model)` with `attention_axes=(2,)` to
+            attend within each group (e.g. each variate's patches).
+        n_layers, n_heads, d_ff, dropout, activation: the block's sizes.
+        attention_axes: passed to `keras.layers.MultiHeadAttention`.
+        name: prefix of the layer names.
+
+    Returns:
+        A symbolic tensor shaped like `h`.
+
+    Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
+    """
+    d_model = h.shape[-1]
+    for i in range(n_layers):
+        p = f"{name}_{i}"
+        attn = keras.layers.MultiHeadAttention(
+            n_heads,
+            max(1, d_model // n_heads),
+            dropout=dropout,
+            attention_axes=attention_axes,
+            name=f"{p}_attention",
+        )(h, h)
+        h = keras.layers.Add(name=f"{p}_attn_add")([h, keras.layers.Dropout(dropout, name=f"{p}_attn_drop")(attn)])
+        h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{p}_norm1")(h)
+        f = keras.layers.Dense(d_ff, activation=activation, name=f"{p}_ff1")(h)
+        f = keras.layers.Dropout(dropout, name=f"{p}_ff_drop")(f)
+        f = keras.layers.Dense(d_model, name=f"{p}_ff2")(f)
+        h = keras.layers.Add(name=f"{p}_ff_add")([h, keras.layers.Dropout(dropout, name=f"{p}_out_drop")(f)])
+        h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{p}_norm2")(h)
+    return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm")(h)
