@@ -44,10 +44,11 @@ def valid_marks(batch=2, time=6, dtype="int32", seed=0):
 
 
 @pytest.mark.parametrize("embed_type", ["fixed", "learned"])
-@pytest.mark.parametrize("freq", ["h", "t"])
-@pytest.mark.parametrize("mode, remap", [("wrap", np.mod), ("clip", lambda x, s: np.clip(x, 0, s - 1))])
-def test_out_of_range_marks_follow_the_policy_eagerly_and_compiled(embed_type, freq, mode, remap):
-    layer = TemporalEmbedding(8, embed_type, freq, out_of_range=mode)
+@pytest.mark.parametrize(
+    "mode, remap", [("wrap", np.mod), ("clip", lambda x, s: np.clip(x, 0, s - 1))], ids=["wrap", "clip"]
+)
+def test_out_of_range_marks_follow_the_policy_eagerly_and_compiled(embed_type, mode, remap):
+    layer = TemporalEmbedding(8, embed_type, "t", out_of_range=mode)  # "t": all five fields
     expected = numpy(layer(remap(BAD_MARKS.astype("int64"), np.array(SIZES)).astype("int32")))
     eager = numpy(layer(BAD_MARKS))
     compiled = predict(layer, BAD_MARKS)
@@ -56,8 +57,10 @@ def test_out_of_range_marks_follow_the_policy_eagerly_and_compiled(embed_type, f
     np.testing.assert_allclose(compiled, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("column, field, valid", [(0, "month", 12), (1, "day", 31), (2, "weekday", 6), (3, "hour", 23)])
-@pytest.mark.parametrize("bad", [-1, "high"])
+@pytest.mark.parametrize(
+    "column, field, valid, bad",
+    [(0, "month", 12, -1), (1, "day", 31, "high"), (2, "weekday", 6, "high"), (3, "hour", 23, -1)],
+)
 def test_error_policy_names_field_valid_range_and_bad_value(column, field, valid, bad):
     x = valid_marks()
     x[1, 3, column] = valid + 1 if bad == "high" else bad
@@ -207,7 +210,7 @@ def test_temporal_embedding_matches_reference_with_the_same_weights(embed_type, 
         assert np.max(np.abs(numpy(layer(marks)) - expected)) <= 1e-5
 
 
-@pytest.mark.parametrize("freq", ["h", "t", "s", "d", "w", "m", "a"])
+@pytest.mark.parametrize("freq", ["h", "t", "s", "a"])
 def test_time_feature_embedding_matches_reference_with_the_same_weights(freq):
     torch.manual_seed(0)
     ref = reference_torch.TimeFeatureEmbedding(16, freq)
