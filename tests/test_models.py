@@ -1,0 +1,114 @@
+"""The forecasters in kerasfactory.models: shapes, saving, training, argument checks."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerasfactory.models import MODELS, build_model
+
+SEQ, PRED, N_VARS, MARKS = 24, 8, 3, 4
+SMALL = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16}
+PATCH = {"patch_len": 8, "stride": 4}
+
+
+def make(name, target_index=None, seed=0, **hparams):
+    extra = PATCH if name == "patchtst" else {}
+    return build_model(
+        name, seq_len=SEQ, pred_len=PRED, n_vars=N_VARS, mark_dim=MARKS, freq="h",
+        target_index=target_index, seed=seed, **{**SMALL, **extra, **hparams},
+    )
+
+
+def batch(n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, SEQ, N_VARS)).astype("float32") * 3 + 10
+    marks = rng.uniform(-0.5, 0.5, size=(n, SEQ, MARKS)).astype("float32")
+    return x, marks
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_multivariate_output_has_every_variate(name):
+    x, marks = batch()
+    assert keras.ops.convert_to_numpy(make(name)([x, marks])).shape == (4, PRED, N_VARS)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_target_only_output_is_the_target_column_of_the_multivariate_one(name):
+    # Same seed, same weights: "MS" keeps the target's row of "M" and denormalises it alone.
+    x, marks = batch()
+    full = keras.ops.convert_to_numpy(make(name)([x, marks]))
+    target = keras.ops.convert_to_numpy(make(name, target_index=1)([x, marks]))
+    assert target.shape == (4, PRED, 1)
+    np.testing.assert_allclose(target[..., 0], full[..., 1], atol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_save_and_load_keras_file_gives_identical_predictions(name, tmp_path):
+    model = make(name, target_index=2)
+    x, marks = batch()
+    before = model.predict([x, marks], verbose=0)
+    model.save(tmp_path / "model.keras")
+    after = keras.saving.load_model(tmp_path / "model.keras").predict([x, marks], verbose=0)
+    np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_output_follows_a_level_shift_of_the_input(name):
+    # RevIN: the forecast is made in normalised units and denormalised with the input's statistics.
+    model = make(name)
+    x, marks = batch()
+    shifted = keras.ops.convert_to_numpy(model([x + 100.0, marks]))
+    base = keras.ops.convert_to_numpy(model([x, marks]))
+    np.testing.assert_allclose(shifted, base + 100.0, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_a_few_fit_steps_lower_the_loss(name):
+    t = np.arange(256 + SEQ + PRED, dtype="float32")
+    series = np.stack([np.sin(2 * np.pi * t / 12 + k) * (k + 1) for k in range(N_VARS)], 1)
+    starts = np.arange(0, 256, 4)
+    x = series[starts[:, None] + np.arange(SEQ)]
+    y = series[starts[:, None] + SEQ + np.arange(PRED)]
+    marks = np.zeros((len(starts), SEQ, MARKS), "float32")
+    model = make(name, dropout=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    before = model.evaluate([x, marks], y, verbose=0)
+    model.fit([x, marks], y, batch_size=16, epochs=3, verbose=0, shuffle=False)
+    after = model.evaluate([x, marks], y, verbose=0)
+    assert after < 0.5 * before
+
+
+def test_same_seed_gives_the_same_initial_weights():
+    a, b = make("transformer", seed=3), make("transformer", seed=3)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+
+
+def test_unknown_model_name_is_rejected_listing_the_names():
+    with pytest.raises(ValueError, match="`name` must be one of 'transformer', 'itransformer', 'patchtst'"):
+        build_model("lstm", seq_len=SEQ, pred_len=PRED, n_vars=N_VARS, mark_dim=MARKS)
+
+
+def test_unknown_hyperparameter_is_a_type_error_naming_it():
+    with pytest.raises(TypeError, match="'n_head'"):
+        make("itransformer", n_head=4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"target_index": 3}, r"`target_index` must be None or an integer in \[0, 3\), got 3"),
+        ({"seq_len": 0}, "`seq_len` must be a positive integer, got 0"),
+        ({"d_model": 2.5}, "`d_model` must be a positive integer, got 2.5"),
+        ({"dropout": 1.0}, r"`dropout` must be a float in \[0, 1\), got 1.0"),
+    ],
+)
+def test_bad_arguments_name_the_argument(kwargs, message):
+    args = {"seq_len": SEQ, "pred_len": PRED, "n_vars": N_VARS, "mark_dim": MARKS, **SMALL}
+    with pytest.raises(ValueError, match=message):
+        build_model("transformer", **{**args, **kwargs})
+
+
+def test_transformer_needs_the_timef_width_of_its_frequency():
+    with pytest.raises(ValueError, match=r"`mark_dim` must equal the timeF width of freq='h' \(4\), got 5"):
+        build_model("transformer", seq_len=SEQ, pred_len=PRED, n_vars=N_VARS, mark_dim=5, freq="h")
