@@ -49,9 +49,7 @@ class FixedEmbedding(keras.layers.Layer):
         checks.input_shape("inputs", inputs.shape, 2)
         x = indices.to_int32("inputs", inputs)
         if self.out_of_range == "error":
-            value = indices.concrete(x)
-            if value is not None:
-                indices.check_range("inputs", value, self.c_in)
+            indices.check_range("inputs", x[..., None], [self.c_in])
         x = indices.apply_policy(x, self.c_in, self.out_of_range)
         return ops.take(ops.cast(self._table, self.compute_dtype), x, axis=0)
 

@@ -35,40 +35,53 @@ def is_integer(x):
     return dtype.startswith(("int", "uint")) or dtype == "bool"
 
 
+def _first(mask):
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
 def to_int32(name, x):
     """Casts integer or integral-float indices to int32.
 
     Non-integral (or NaN/inf) floats raise a `ValueError` when the values are
-    concrete; in traced code NaN/inf become 0 and other floats are truncated
+    concrete (one boolean is read back; the whole input only to report the
+    error); in traced code NaN/inf become 0 and other floats are truncated
     toward zero, as `torch.Tensor.long()` does.
     """
     if is_integer(x):
         return ops.cast(x, "int32")
-    value = concrete(x)
-    if value is not None:
-        bad = ~np.isfinite(value) | (value != np.round(value))
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(
-                f"`{name}` must hold integral values, got {value[where].item()!r} at index {where}"
-            )
-    x = ops.where(ops.isfinite(x), x, ops.zeros_like(x))
+    finite = ops.isfinite(x)
+    if concrete(ops.any(ops.logical_or(ops.logical_not(finite), ops.not_equal(x, ops.round(x))))):
+        value = concrete(x)
+        where = _first(~np.isfinite(value) | (value != np.round(value)))
+        raise ValueError(
+            f"`{name}` must hold integral values, got {value[where].item()!r} at index {where}"
+        )
+    x = ops.where(finite, x, ops.zeros_like(x))
     x = ops.clip(x, -_FLOAT_LIMIT, _FLOAT_LIMIT)
     return ops.cast(x, "int32")
 
 
-def check_range(name, value, size, field=None):
-    """Raises a `ValueError` if concrete numpy `value` leaves `[0, size)`.
+def check_range(name, x, sizes, labels=None):
+    """Raises a `ValueError` for the first value of `x` outside `[0, size)`, when concrete.
 
-    `field` (e.g. "'month' (column 0)") names the part of `name` checked.
+    `x` is int32 `(..., n)`: column `j` must lie in `[0, sizes[j])`; `labels[j]`
+    (e.g. "'month' (column 0)") names it in the message. One flag per column is
+    read back; the whole input only to report the error. In traced code
+    nothing is checked.
     """
-    bad = (value < 0) | (value >= size)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        what = f"`{name}`" if field is None else f"`{name}` field {field}"
-        raise ValueError(
-            f"{what} must be in [0, {size - 1}], got {value[where].item()!r} at index {where}"
-        )
+    limits = ops.convert_to_tensor(np.asarray(sizes, dtype="int32"))
+    outside = ops.logical_or(ops.less(x, 0), ops.greater_equal(x, limits))
+    flags = concrete(ops.any(ops.reshape(outside, (-1, len(sizes))), axis=0))
+    if flags is None or not flags.any():
+        return
+    column = int(np.argmax(flags))
+    value = concrete(x)[..., column]
+    size = sizes[column]
+    where = _first((value < 0) | (value >= size))
+    what = f"`{name}`" if labels is None else f"`{name}` field {labels[column]}"
+    raise ValueError(
+        f"{what} must be in [0, {size - 1}], got {value[where].item()!r} at index {where}"
+    )
 
 
 def apply_policy(indices, size, out_of_range):

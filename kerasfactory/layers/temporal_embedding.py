@@ -36,7 +36,9 @@ class TemporalEmbedding(keras.layers.Layer):
             whenever the values are concrete: eager calls, and everything on
             the PyTorch backend, which runs eagerly). Inside compiled functions
             (`jax.jit`, `tf.function`, `predict`/`fit` on JAX and TensorFlow)
-            values cannot be inspected, and `"error"` clips.
+            values cannot be inspected, and `"error"` clips. Where values are
+            concrete, `"error"` and float marks read back a few booleans per
+            call (a device sync); integer marks with `"wrap"`/`"clip"` never do.
 
     Sub-layers: `month_embed`, `day_embed`, `weekday_embed`, `hour_embed` and,
     for minutely `freq`, `minute_embed` (the reference names).
@@ -96,12 +98,9 @@ class TemporalEmbedding(keras.layers.Layer):
         self._check_shape(inputs.shape)
         x = indices.to_int32("inputs", inputs)
         if self.out_of_range == "error":
-            value = indices.concrete(x)
-            if value is not None:
-                for field, column, size in self._fields:
-                    indices.check_range(
-                        "inputs", value[..., column], size, f"{field!r} (column {column})"
-                    )
+            n = len(self._fields)
+            labels = [f"{field!r} (column {column})" for field, column, _ in self._fields]
+            indices.check_range("inputs", x[..., :n], [size for _, _, size in self._fields], labels)
         out = None
         for field, column, size in self._fields:
             idx = indices.apply_policy(x[..., column], size, self.out_of_range)
