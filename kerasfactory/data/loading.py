@@ -26,6 +26,7 @@ class Series:
     columns: list
     freq: str
     source: str
+    date_col: str = "date"
 
 
 def _listing(items, limit=_MAX_LISTED):
@@ -271,4 +272,5 @@ def load_series(path, *, date_col=None, columns=None, target=None, fill=None, fr
             f"{source} has {int(infinite.sum())} infinite value(s); the first is in "
             f"{columns[col]!r} at CSV line {_line(row)}. Replace them in a copy of the file."
         )
-    return Series(dates=dates, values=values.to_numpy(), columns=list(columns), freq=freq, source=source)
+    return Series(dates=dates, values=values.to_numpy(), columns=list(columns), freq=freq, source=source,
+                  date_col=date_col)

@@ -4,6 +4,7 @@ Bad input exits with code 2 and one paragraph on stderr, never a traceback.
 """
 
 import argparse
+import json
 import os
 import sys
 
@@ -13,8 +14,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from kerasfactory.data import FEATURES, FILLS, DataError  # noqa: E402
 
 DEFAULTS = {
-    "features": "MS", "seq_len": 96, "pred_len": 48, "model": "itransformer", "epochs": 10,
-    "batch_size": 128, "seed": 2024, "learning_rate": 1e-3, "patience": 3,
+    "features": "MS", "seq_len": 96, "pred_len": 48, "model": "itransformer", "epochs": 5,
+    "batch_size": 128, "seed": 2024, "learning_rate": 1e-3, "patience": 2,
 }
 
 
@@ -42,6 +43,17 @@ def _learning_rate(text):
     return value
 
 
+def _hparam(text):
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"must look like NAME=VALUE, got {text!r}")
+    try:
+        value = json.loads(value)
+    except ValueError:
+        pass  # a plain string such as gelu
+    return key.strip(), value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="kerasfactory", description="Forecast time series with Keras 3 models built from kerasfactory layers."
@@ -64,6 +76,8 @@ def build_parser():
     fc.add_argument("--seq-len", type=_positive, default=d["seq_len"], help="input steps (default: %(default)s)")
     fc.add_argument("--pred-len", type=_positive, default=d["pred_len"], help="forecast steps (default: %(default)s)")
     fc.add_argument("--model", default=d["model"], help="forecaster from kerasfactory.models (default: %(default)s)")
+    fc.add_argument("--hparam", type=_hparam, action="append", default=[], metavar="NAME=VALUE",
+                    help="model hyperparameter, repeatable, e.g. --hparam d_model=64 --hparam n_layers=1")
     fc.add_argument("--epochs", type=_positive, default=d["epochs"], help="maximum epochs (default: %(default)s)")
     fc.add_argument("--batch-size", type=_positive, default=d["batch_size"], help="(default: %(default)s)")
     fc.add_argument("--learning-rate", type=_learning_rate, default=d["learning_rate"], help="Adam (default: %(default)s)")
@@ -76,6 +90,8 @@ def build_parser():
     fc.add_argument("--out", help="output folder (default: runs/<timestamp>)")
     fc.add_argument("--resume", action="store_true",
                     help="continue the interrupted run in --out from its last completed epoch")
+    fc.add_argument("--data-parallel", action="store_true",
+                    help="train with keras.distribution.DataParallel over every visible device (JAX backend only)")
     fc.set_defaults(func=_forecast)
 
     pr = commands.add_parser(

@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -81,6 +82,7 @@ def build(args, data):
         model = models.build_model(
             args.model, seq_len=data.seq_len, pred_len=data.pred_len, n_vars=len(data.inputs),
             mark_dim=data.mark_dim, freq=data.freq, target_index=data.target_index, seed=args.seed,
+            **dict(args.hparam),
         )
     except (ValueError, TypeError) as err:
         raise UsageError(f"Cannot build model {args.model!r}: {err}") from err
@@ -91,8 +93,11 @@ def build(args, data):
 
 
 def callbacks(args, data, out):
-    """Early stopping on validation loss with best weights, per-epoch shuffling, backups."""
+    """Per-epoch shuffling, early stopping on validation loss with the best weights restored,
+    and a backup after every epoch so that `--resume` continues a killed run."""
     import keras
+
+    from kerasfactory.forecast.resume import ResumableEarlyStopping
 
     class SetEpoch(keras.callbacks.Callback):
         """Gives the training windows their order for each epoch (also after a resume)."""
@@ -100,10 +105,12 @@ def callbacks(args, data, out):
         def on_epoch_begin(self, epoch, logs=None):
             data.datasets["train"].set_epoch(epoch)
 
+    backup = os.path.join(out, ".backup")
+    # The early-stopping state of an epoch is saved before BackupAndRestore commits it.
     return [
         SetEpoch(),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.patience, restore_best_weights=True),
-        keras.callbacks.BackupAndRestore(os.path.join(out, ".backup"), delete_checkpoint=True),
+        ResumableEarlyStopping(backup, monitor="val_loss", patience=args.patience),
+        keras.callbacks.BackupAndRestore(backup, double_checkpoint=True, delete_checkpoint=False),
     ]
 
 
@@ -189,7 +196,7 @@ def config_of(args, source, data, argv):
         "argv": list(argv),
         "options": {k: v for k, v in vars(args).items() if k not in ("func", "resume")},
         "data": {
-            "dataset": source["dataset"], "csv": source["csv"], "date_col": source["date_col"],
+            "dataset": source["dataset"], "csv": source["csv"], "date_col": data.series.date_col,
             "columns": list(data.series.columns), "target": data.target, "features": data.features,
             "inputs": data.inputs, "outputs": data.outputs, "target_index": data.target_index,
             "freq": data.freq, "tz": source["tz"], "tz_label": source["tz_label"], "fill": args.fill,
@@ -208,6 +215,13 @@ def run_forecast(args, argv=(), stdout=None):
         args = report_resume_args(args)
     source = resolve_source(args)
     data = load_data(args, source)
+    if getattr(args, "data_parallel", False):
+        from kerasfactory.forecast import distribute
+
+        try:
+            distribute.check_even_batches(data.datasets, distribute.use_data_parallel(args.batch_size))
+        except distribute.DataParallelError as err:
+            raise UsageError(str(err)) from err
     out = args.out or default_out()
     prepare_out(out, args.resume)
     print(describe(data, source), file=stdout, flush=True)
@@ -219,10 +233,13 @@ def run_forecast(args, argv=(), stdout=None):
     import keras
 
     model = build(args, data)
-    history = model.fit(
+    fit_callbacks = callbacks(args, data, out)
+    model.fit(
         data.datasets["train"], validation_data=data.datasets["val"], epochs=args.epochs,
-        callbacks=callbacks(args, data, out), verbose=1 if stdout.isatty() else 2,
+        callbacks=fit_callbacks, verbose=1 if stdout.isatty() else 2,
+        shuffle=False,  # the training windows shuffle themselves, by (seed, epoch), for --resume
     )
+    history = fit_callbacks[1].history
     predictions, y, metrics, extra = score(data, model)
     unit = source["units"].get(data.target)
     print("\n" + report.table(metrics, data.target, unit), file=stdout, flush=True)
@@ -231,12 +248,12 @@ def run_forecast(args, argv=(), stdout=None):
         model.save(tmp)
     report.write_csv(os.path.join(out, "test_forecasts.csv"), forecasts_frame(data, predictions, y))
     plot(data, predictions, y, os.path.join(out, "forecast.png"), source, extra)
-    val_loss = history.history.get("val_loss", [])
+    val_loss = [epoch["val_loss"] for epoch in history if "val_loss" in epoch]
     result = {
         "split": "test", "target": data.target, "unit": unit, "features": data.features,
         "test_windows": int(len(y)), "seq_len": data.seq_len, "pred_len": data.pred_len,
         "backend": keras.backend.backend(), "epochs_run": len(val_loss),
-        "best_val_loss": float(min(val_loss)) if val_loss else None,
+        "best_val_loss": float(min(val_loss)) if val_loss else None, "history": history,
         "metrics": metrics, **extra,
         "beats_all_baselines": all(
             m is None or metrics["model"]["mse_scaled"] < m["mse_scaled"]
@@ -245,6 +262,8 @@ def run_forecast(args, argv=(), stdout=None):
         "test_forecasts_csv": CSV_LIMIT_NOTE,
     }
     report.write_json(os.path.join(out, "metrics.json"), result)
+    # Kept until every file is written, so a run killed while writing can still be resumed.
+    shutil.rmtree(os.path.join(out, ".backup"), ignore_errors=True)
     print(f"\nWrote {out}/: config.json, model.keras, metrics.json, test_forecasts.csv, forecast.png",
           file=stdout, flush=True)
     return result
@@ -260,7 +279,20 @@ def report_resume_args(args):
     path = os.path.join(args.out, "config.json")
     if not os.path.isfile(path):
         raise UsageError(f"--resume: {args.out!r} holds no config.json, so there is no run to continue.")
+    if os.path.isfile(os.path.join(args.out, "metrics.json")) and not os.path.isdir(
+        os.path.join(args.out, ".backup")
+    ):
+        raise UsageError(f"--resume: the run in {args.out!r} has already finished (see its metrics.json).")
     with open(path, encoding="utf-8") as f:
-        saved = json.load(f)["options"]
+        config = json.load(f)
+    import keras
+
+    if config["backend"] != keras.backend.backend():
+        raise UsageError(
+            f"--resume: the run in {args.out!r} was trained with the {config['backend']} backend; "
+            f"resume it with KERAS_BACKEND={config['backend']} (this process uses "
+            f"{keras.backend.backend()})."
+        )
+    saved = config["options"]
     saved.update(out=args.out, resume=True)
     return argparse.Namespace(**saved)
