@@ -74,27 +74,22 @@ def revin_norm_denorm_torch(module, x):
 REFERENCE_TOKEN = {"padding": "circular", "use_bias": False}
 
 
-def data_pair(embed_type="fixed", freq="h", position=True, with_marks=True, d_model=8, token=None):
+def data_pair(embed_type, freq, position=True, token=REFERENCE_TOKEN):
     keras_cls = layers.DataEmbedding if position else layers.DataEmbeddingWithoutPosition
     torch_cls = ref.DataEmbedding if position else ref.DataEmbeddingWithoutPosition
-    token = token or REFERENCE_TOKEN
     torch_token = {"padding": token["padding"], "bias": token["use_bias"], "kernel_size": token.get("kernel_size", 3)}
-    width = ref.FREQ_WIDTH[freq]
 
     def inputs(rng):
         x = rng.standard_normal((2, 12, 7)).astype("float32")
-        if not with_marks:
-            return (x,)
         if embed_type == "timeF":
-            return x, rng.uniform(-0.5, 0.5, (2, 12, width)).astype("float32")
+            return x, rng.uniform(-0.5, 0.5, (2, 12, ref.FREQ_WIDTH[freq])).astype("float32")
         return x, marks(time=12, minute=freq == "t")(rng)[0]
 
-    name = "data" if position else "data_wo_pos"
     return Pair(
-        f"{name}_{embed_type}_{freq}{'' if with_marks else '_no_marks'}_d{d_model}"
+        f"{'data' if position else 'data_wo_pos'}_{embed_type}_{freq}"
         + ("" if token is REFERENCE_TOKEN else f"_{token['padding']}_bias{token['use_bias']}"),
-        lambda: keras_cls(7, d_model, embed_type=embed_type, freq=freq, **token),
-        lambda: torch_cls(7, d_model, embed_type, freq, **torch_token),
+        lambda: keras_cls(7, 8, embed_type=embed_type, freq=freq, **token),
+        lambda: torch_cls(7, 8, embed_type, freq, **torch_token),
         inputs,
     )
 
@@ -108,20 +103,21 @@ def patch_pair(patch_len, stride, padding):
         f"patch_{patch_len}_{stride}_{padding}",
         lambda: layers.PatchEmbedding(8, patch_len, stride, padding=padding),
         lambda: ref.PatchEmbedding(8, patch_len, stride, padding=stride if padding == "end" else 0),
-        normal(2, 12, 3),
+        normal(2, 12, 7),
         torch_call=torch_call,
     )
 
 
 PAIRS = [
-    *(data_pair(e, f) for e in ("fixed", "learned", "timeF") for f in ("h", "t")),
-    *(data_pair(e, "h", position=False) for e in ("fixed", "learned", "timeF")),
-    data_pair(with_marks=False),
+    # Composites nest the tables tested below: each embed type once, each freq family once.
+    data_pair("fixed", "h"),
+    data_pair("learned", "t"),
+    data_pair("timeF", "t"),
+    data_pair("fixed", "t", position=False),
+    data_pair("learned", "h", position=False),
     data_pair("timeF", "d", position=False, token={"padding": "same", "use_bias": True, "kernel_size": 4}),
-    data_pair(d_model=64),  # a real size: the reference's `pe` differs from ours in float32 rounding
     patch_pair(4, 2, "end"),
     patch_pair(4, 4, "none"),
-    patch_pair(5, 3, "end"),
     *(token_pair(p, k, b) for p in ("same", "circular", "causal") for k, b in ((3, False), (4, True))),
     Pair(
         "positional",
@@ -166,22 +162,16 @@ PAIRS = [
         lambda: layers.DataEmbeddingInverted(12, 8),
         lambda: ref.DataEmbeddingInverted(12, 8),
         lambda rng: (
-            rng.standard_normal((2, 12, 3)).astype("float32"),
+            rng.standard_normal((2, 12, 7)).astype("float32"),
             rng.standard_normal((2, 12, 4)).astype("float32"),
         ),
-    ),
-    Pair(
-        "inverted_no_marks",
-        lambda: layers.DataEmbeddingInverted(12, 8),
-        lambda: ref.DataEmbeddingInverted(12, 8),
-        normal(2, 12, 3),
     ),
     *(
         Pair(
             f"revin_{'affine' if affine else 'plain'}",
-            lambda a=affine: layers.ReversibleInstanceNorm(5, affine=a),
-            lambda a=affine: ref.RevIN(5, affine=a),
-            normal(2, 12, 5),
+            lambda a=affine: layers.ReversibleInstanceNorm(7, affine=a),
+            lambda a=affine: ref.RevIN(7, affine=a),
+            normal(2, 12, 7),
             keras_call=revin_norm_denorm_keras,
             torch_call=revin_norm_denorm_torch,
         )
@@ -257,6 +247,18 @@ def test_export_keys_and_shapes_are_the_reference_state_dict(pair):
     expected = {k: tuple(v.shape) for k, v in pair.make_torch().state_dict().items()}
     exported = to_torch_state_dict(pair.make_keras())  # unbuilt: built from its config
     assert {k: v.shape for k, v in exported.items()} == expected
+
+
+def test_reference_position_table_of_a_real_size_loads_with_parity_at_short_lengths():
+    # The reference's float32 `pe` differs from ours by ~2.4e-4 near position
+    # 5000 (within FIXED_ATOL); the first 96 positions agree within 1e-5.
+    module = ref.PositionalEmbedding(64)
+    layer = layers.PositionalEmbedding(5000, d_model=64)
+    load_torch_state_dict(layer, module.state_dict())
+    x = np.zeros((1, 96, 64), "float32")
+    np.testing.assert_allclose(
+        to_numpy(layer(x)), module(torch.from_numpy(x)).numpy(), atol=ATOL, rtol=0
+    )
 
 
 def test_reference_token_embedding_is_circular_without_bias():
