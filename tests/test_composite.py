@@ -425,7 +425,7 @@ def test_revin_statistics_stay_float32_under_mixed_precision():
         (lambda l, x, s: l(x, feature_index=0), "`feature_index` must be None with mode='norm'"),
         (lambda l, x, s: l(x, mode="denorm", stats=s[:, :1]), "`stats` must have shape"),
         (lambda l, x, s: l(x[:, :, :2]), "`inputs` last dimension must equal `num_features`=3, got 2"),
-        (lambda l, x, s: l(x, mode="denorm", stats=s, feature_index=1), "`inputs` last dimension must equal"),
+        (lambda l, x, s: l(x, mode="denorm", stats=s, feature_index=1), "`inputs` last dimension must be 1 with `feature_index`=1, got 3"),
     ],
 )
 def test_revin_rejects_bad_calls(call, message):

@@ -77,7 +77,6 @@ class ReversibleInstanceNorm(keras.layers.Layer):
         checks.one_of("mode", mode, MODES)
         if return_stats and mode != "norm":
             raise ValueError(f"`return_stats` must be False with mode='denorm', got {return_stats!r}")
-        width = self.num_features
         if feature_index is not None:
             if mode != "denorm":
                 raise ValueError(f"`feature_index` must be None with mode='norm', got {feature_index!r}")
@@ -87,8 +86,12 @@ class ReversibleInstanceNorm(keras.layers.Layer):
                 raise ValueError(
                     f"`feature_index` must be an integer in [0, {self.num_features}), got {feature_index!r}"
                 )
-            width = 1
-        checks.input_shape("inputs", shape, 3, width, "num_features" if width > 1 else "1 (feature_index)")
+        if feature_index is None:
+            checks.input_shape("inputs", shape, 3, self.num_features, "num_features")
+        elif checks.input_shape("inputs", shape, 3)[-1] not in (None, 1):
+            raise ValueError(
+                f"`inputs` last dimension must be 1 with `feature_index`={feature_index}, got {shape[-1]}"
+            )
         if stats_shape is not None:
             stats_shape = tuple(stats_shape)
             expected = (shape[0], 2, self.num_features)
