@@ -1,7 +1,5 @@
 """Behaviour of FixedEmbedding, TemporalEmbedding and TimeFeatureEmbedding beyond the harness."""
 
-import contextlib
-import io
 
 import keras
 import numpy as np
@@ -168,19 +166,6 @@ def test_sub_layers_carry_the_reference_names_and_sizes():
         assert tuple(sub.embeddings.shape) == (size, 8)
     fixed = TemporalEmbedding(8, "fixed", "t")
     assert [type(getattr(fixed, f"{f}_embed")) for f in ("month", "minute")] == [FixedEmbedding] * 2
-
-
-def test_seed_multivariate_example_prints_the_documented_shape():
-    token_emb = TokenEmbedding(c_in=12, d_model=96)
-    temporal_emb = TemporalEmbedding(d_model=96, embed_type="fixed")
-    x = keras.random.normal((32, 100, 12))
-    x_mark = keras.random.randint((32, 100, 5), minval=0, maxval=24)
-    combined = token_emb(x) + temporal_emb(x_mark)
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        print(f"Combined embedding shape: {tuple(combined.shape)}")
-    assert printed.getvalue().strip() == "Combined embedding shape: (32, 100, 96)"
-    assert np.all(np.isfinite(numpy(combined)))
 
 
 def torch_long(x):
