@@ -201,25 +201,32 @@ def _nest(name, sublayer):
     return {f"{name}.{key}": entry for key, entry in _entries(sublayer).items()}
 
 
+def _registered_name(layer):
+    """The name of the nearest kerasfactory class of `layer` that has a table (subclasses share it)."""
+    for cls in type(layer).__mro__:
+        if cls.__module__.startswith("kerasfactory.") and cls.__name__ in _TABLES:
+            return cls.__name__
+    return None
+
+
 def _table_for(layer):
     for base, table in _BUILTINS:
         if isinstance(layer, base):
             return table
-    for cls in type(layer).__mro__:
-        if cls.__module__.startswith("kerasfactory.") and cls.__name__ in _TABLES:
-            return _TABLES[cls.__name__]
-    supported = ", ".join(sorted(_TABLES))
-    raise TypeError(
-        f"`layer` must be a layer with a PyTorch table ({supported}), "
-        f"got {type(layer).__name__}"
-    )
+    name = _registered_name(layer)
+    if name is None:
+        supported = ", ".join(sorted(_TABLES))
+        raise TypeError(
+            f"`layer` must be a layer with a PyTorch table ({supported}), "
+            f"got {type(layer).__name__}"
+        )
+    return _TABLES[name]
 
 
 def _ensure_built(layer):
     if layer.built:
         return
-    names = [cls.__name__ for cls in type(layer).__mro__ if cls.__name__ in _BUILD_SHAPES]
-    build_shape = _BUILD_SHAPES[names[0]] if names else None
+    build_shape = _BUILD_SHAPES.get(_registered_name(layer))
     if build_shape is None:
         raise ValueError(
             f"`layer` must be built before loading or exporting weights, "
