@@ -1,8 +1,19 @@
+import functools
+
 import keras
+import numpy as np
 from keras import ops
 
 from kerasfactory.layers import checks
 from kerasfactory.layers.sinusoid import sinusoid_table
+
+
+@functools.lru_cache(maxsize=32)
+def _rows(rows, d_model):
+    """`sinusoid_table(rows, d_model)`, shared read-only by every layer that asks."""
+    table = sinusoid_table(rows, d_model)
+    table.flags.writeable = False
+    return table
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
@@ -11,8 +22,10 @@ class PositionalEmbedding(keras.layers.Layer):
 
     `pe[p, 2i] = sin(p / 10000^(2i/d_model))`,
     `pe[p, 2i+1] = cos(p / 10000^(2i/d_model))`; the layer returns the first
-    `time` rows. The table is a constant computed once in float32 (then cast
-    to the compute dtype): it is neither trainable nor saved as a weight.
+    `time` rows. The table is a constant in float32 (then cast to the compute
+    dtype): it is neither trainable nor saved as a weight. Only the rows a call
+    reads are computed, once per length and shared between layers, so
+    construction is free and a first call costs milliseconds.
 
     Args:
         max_len: the longest sequence the table covers. Defaults to 5000.
@@ -34,8 +47,8 @@ class PositionalEmbedding(keras.layers.Layer):
         super().__init__(**kwargs)
         self.max_len = checks.positive_int("max_len", max_len)
         self.d_model = checks.positive_int("d_model", d_model)
-        # A constant, not a weight: made once here, never saved, never trained.
-        self._table = ops.convert_to_tensor(sinusoid_table(self.max_len, self.d_model))
+        # A constant, not a weight: never saved, never trained. Only the rows a
+        # call needs are computed (row p depends on p alone), once per length.
 
     def call(self, inputs):
         if len(inputs.shape) < 2:
@@ -47,9 +60,11 @@ class PositionalEmbedding(keras.layers.Layer):
             raise ValueError(
                 f"`inputs` time length must be <= `max_len`={self.max_len}, got {time}"
             )
-        if time is None:
-            time = ops.shape(inputs)[1]
-        return ops.cast(self._table[None, :time], self.compute_dtype)
+        if time is None:  # symbolic time: slice the whole table
+            table = ops.convert_to_tensor(np.array(_rows(self.max_len, self.d_model)))
+            return ops.cast(table[None, : ops.shape(inputs)[1]], self.compute_dtype)
+        # A copy, so that no backend tensor aliases the shared rows.
+        return ops.cast(ops.convert_to_tensor(np.array(_rows(time, self.d_model)[None])), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (1, input_shape[1], self.d_model)
