@@ -35,6 +35,14 @@ def probability(name, value):
     return float(value)
 
 
+def keras_object(name, value, get, kind):
+    """Returns `get(value)` (e.g. `keras.initializers.get`); a value it cannot read raises naming `name`."""
+    try:
+        return get(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"`{name}` must be a Keras {kind}, its name or its config, got {value!r}") from err
+
+
 def input_shape(name, shape, rank, last_dim=None, last_name=None):
     """Checks a static input shape: its rank, and its last axis when known.
 

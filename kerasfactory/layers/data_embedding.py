@@ -43,7 +43,8 @@ class DataEmbedding(keras.layers.Layer):
     Input shapes: `x` `(batch, time, c_in)`; optional `x_mark`
     `(batch, time, mark_columns)` (integer marks for fixed/learned, timeF
     features for "timeF").
-    Output shape: `(batch, time, d_model)`.
+    Output shape: `(batch, time, d_model)`. NaN/Inf in `x` propagate to the
+    outputs that read them; marks must be finite (see `TemporalEmbedding`).
 
     Example:
     >>> layer = DataEmbedding(c_in=7, d_model=64)
@@ -89,11 +90,17 @@ class DataEmbedding(keras.layers.Layer):
 
     def _check(self, x_shape, x_mark_shape):
         checks.input_shape("x", x_shape, 3, self.c_in, "c_in")
+        if self.position_embedding is not None and x_shape[1] is not None and x_shape[1] > self.max_len:
+            raise ValueError(f"`x` time length must be <= `max_len`={self.max_len}, got {x_shape[1]}")
         if x_mark_shape is not None:
             checks.input_shape("x_mark", x_mark_shape, 3, self._mark_width, "the timeF width of freq")
             if None not in (x_shape[1], x_mark_shape[1]) and x_shape[1] != x_mark_shape[1]:
                 raise ValueError(
                     f"`x_mark` time length must equal that of `x` ({x_shape[1]}), got {x_mark_shape[1]}"
+                )
+            if None not in (x_shape[0], x_mark_shape[0]) and x_shape[0] != x_mark_shape[0]:
+                raise ValueError(
+                    f"`x_mark` batch size must equal that of `x` ({x_shape[0]}), got {x_mark_shape[0]}"
                 )
 
     def build(self, x_shape, x_mark_shape=None):

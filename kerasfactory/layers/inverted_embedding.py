@@ -22,7 +22,8 @@ class DataEmbeddingInverted(keras.layers.Layer):
     Input shapes: `x` `(batch, seq_len, variates)`; optional `x_mark`
     `(batch, seq_len, mark_columns)` (cast to the compute dtype).
     Output shape: `(batch, variates [+ mark_columns], d_model)`.
-    A time length other than `seq_len` is a `ValueError`.
+    A time length other than `seq_len` is a `ValueError`. NaN/Inf in a
+    series propagate to its token.
 
     Example:
     >>> layer = DataEmbeddingInverted(seq_len=96, d_model=64)
@@ -57,6 +58,9 @@ class DataEmbeddingInverted(keras.layers.Layer):
                 raise ValueError(
                     f"`{name}` time length must equal `seq_len`={self.seq_len}, got {shape[1]} (shape {tuple(shape)})"
                 )
+
+        if x_mark_shape is not None and None not in (x_shape[0], x_mark_shape[0]) and x_shape[0] != x_mark_shape[0]:
+            raise ValueError(f"`x_mark` batch size must equal that of `x` ({x_shape[0]}), got {x_mark_shape[0]}")
 
     def build(self, x_shape, x_mark_shape=None):
         self._check(x_shape, x_mark_shape)

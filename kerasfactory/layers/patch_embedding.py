@@ -32,7 +32,8 @@ class PatchEmbedding(keras.layers.Layer):
     like PyTorch's `nn.Linear(patch_len, d_model)`; `position_embedding` is
     a `PositionalEmbedding`.
 
-    Input shape: `(batch, time, variates)` with `time >= patch_len`.
+    Input shape: `(batch, time, variates)` with `time >= patch_len`. NaN/Inf
+    in a step propagate to the patches that contain it.
     Output shape: `(batch, variates, num_patches, d_model)`. (The reference
     returns `(batch * variates, num_patches, d_model)` and `variates`; reshape
     if you need that layout.)

@@ -1,3 +1,4 @@
+import math
 import numbers
 
 import keras
@@ -17,6 +18,7 @@ class ReversibleInstanceNorm(keras.layers.Layer):
     Denorm: `x = (y - b) / (w + eps^2) * stdev + mean`.
     `w`, `b` (`affine_weight`, `affine_bias`) are per-feature and learnable
     when `affine=True`. A constant series has `stdev = sqrt(eps)`: no NaN.
+    NaN/Inf in a series propagate to that series' outputs (and statistics).
 
     The statistics travel as a tensor, not as hidden state, so the layer
     works in functional and subclassed models and under `jit`:
@@ -61,8 +63,8 @@ class ReversibleInstanceNorm(keras.layers.Layer):
         # Statistics in float32 even under mixed precision: no autocast.
         super().__init__(autocast=False, **kwargs)
         self.num_features = checks.positive_int("num_features", num_features)
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-            raise ValueError(f"`eps` must be a positive float, got {eps!r}")
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
+            raise ValueError(f"`eps` must be a finite positive float, got {eps!r}")
         self.eps = float(eps)
         self.affine = bool(affine)
         self._last_stats = None  # legacy eager form only; never a traced tensor

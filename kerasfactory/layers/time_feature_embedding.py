@@ -25,7 +25,7 @@ class TimeFeatureEmbedding(keras.layers.Layer):
     `embed.weight`.
 
     Input shape: `(batch, time, width)`; a different last dimension raises
-    `ValueError` naming both widths.
+    `ValueError` naming both widths. NaN/Inf propagate to their step's output.
     Output shape: `(batch, time, d_model)`.
 
     Example:
@@ -45,7 +45,9 @@ class TimeFeatureEmbedding(keras.layers.Layer):
         self.embed = keras.layers.Dense(
             self.d_model,
             use_bias=False,
-            kernel_initializer=kernel_initializer,
+            kernel_initializer=checks.keras_object(
+                "kernel_initializer", kernel_initializer, keras.initializers.get, "initializer"
+            ),
             dtype=self.dtype_policy,
             name="embed",
         )

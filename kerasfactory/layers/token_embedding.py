@@ -32,8 +32,9 @@ class TokenEmbedding(keras.layers.Layer):
         bias_initializer: defaults to `"zeros"`.
         kernel_regularizer: optional regularizer for the kernel.
 
-    Input shape: `(batch, time, c_in)`; integer inputs are cast to the
-    layer's compute dtype.
+    Input shape: `(batch, time, c_in)` with `time >= 1`; integer and bool
+    inputs are cast to the layer's compute dtype. NaN/Inf in `x` propagate
+    to the outputs that read them.
     Output shape: `(batch, time, d_model)`.
 
     The convolution is `self.conv`, a `keras.layers.Conv1D` that exists from
@@ -65,6 +66,13 @@ class TokenEmbedding(keras.layers.Layer):
         self.kernel_size = checks.positive_int("kernel_size", kernel_size)
         self.padding = checks.one_of("padding", padding, PADDINGS)
         self.use_bias = bool(use_bias)
+        kernel_initializer = checks.keras_object(
+            "kernel_initializer", kernel_initializer, keras.initializers.get, "initializer"
+        )
+        bias_initializer = checks.keras_object("bias_initializer", bias_initializer, keras.initializers.get, "initializer")
+        kernel_regularizer = checks.keras_object(
+            "kernel_regularizer", kernel_regularizer, keras.regularizers.get, "regularizer"
+        )
         self.conv = keras.layers.Conv1D(
             filters=self.d_model,
             kernel_size=self.kernel_size,
@@ -77,8 +85,13 @@ class TokenEmbedding(keras.layers.Layer):
             name="conv",
         )
 
+    def _check(self, shape):
+        shape = checks.input_shape("inputs", shape, 3, self.c_in, "c_in")
+        if shape[1] == 0:
+            raise ValueError(f"`inputs` time length must be >= 1, got 0 (shape {shape})")
+
     def build(self, input_shape):
-        checks.input_shape("inputs", input_shape, 3, self.c_in, "c_in")
+        self._check(input_shape)
         self.conv.build((None, None, self.c_in))
 
     def _indices(self, time):
@@ -96,7 +109,7 @@ class TokenEmbedding(keras.layers.Layer):
         return ops.mod(steps, time) if circular else steps
 
     def call(self, inputs):
-        checks.input_shape("inputs", inputs.shape, 3, self.c_in, "c_in")
+        self._check(inputs.shape)
         x = ops.cast(inputs, self.compute_dtype)
         # One gather `(batch, time, k, c_in)` of the padded input and one
         # contraction with the conv kernel `(k, c_in, d_model)`: the same sum
