@@ -8,7 +8,6 @@ import ast
 import dataclasses
 import pathlib
 import pickle
-import re
 from typing import Callable
 
 import keras
@@ -455,15 +454,3 @@ def test_torch_file_with_code_is_refused(tmp_path):
     torch.save({"tokenConv.weight": Payload()}, path)
     with pytest.raises(pickle.UnpicklingError):
         load_torch_file(layers.TokenEmbedding(7, 8), path)
-
-
-def readme_example():
-    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
-    section = readme.split("## Interop with PyTorch", 1)
-    if len(section) < 2:
-        pytest.fail("README.md has no '## Interop with PyTorch' section")
-    return re.search(r"```python\n(.*?)```", section[1], re.S).group(1)
-
-
-def test_readme_interop_example_runs():
-    exec(compile(readme_example(), "README.md", "exec"), {})
