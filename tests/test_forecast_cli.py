@@ -185,7 +185,7 @@ def test_python_dash_m_reports_bad_input_without_traceback(tmp_path):
     missing = tmp_path / "missing.csv"
     result = subprocess.run(
         [sys.executable, "-m", "kerasfactory", "forecast", "--csv", str(missing)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 2
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
