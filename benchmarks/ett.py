@@ -1,7 +1,7 @@
 """ETTh1 long-horizon benchmark under the literature's protocol.
 
     python benchmarks/ett.py --csv ../shared/data/ETT-small/ETTh1.csv \
-        [--pred-len 96 192 336 720] [--model transformer] [--epochs 10] \
+        [--pred-len 96 192 336 720] [--model itransformer] [--epochs 10] \
         [--hparams '{"d_model": 64}'] [--seed 0] [--json PATH]
 
 Protocol (Time-Series-Library `Dataset_ETT_hour`): train = first 12 months of
@@ -111,7 +111,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--csv", required=True, help="path to ETTh1.csv")
     parser.add_argument("--pred-len", type=int, nargs="+", default=[96])
-    parser.add_argument("--model", default="transformer")
+    parser.add_argument("--model", default="itransformer")
     parser.add_argument("--hparams", default="{}", help="JSON object of model hyperparameters")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--patience", type=int, default=3)

@@ -5,6 +5,8 @@
 (None, 24, 7)
 """
 
+import numbers
+
 import keras
 
 from kerasfactory.layers import checks
@@ -32,7 +34,9 @@ def build_model(name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_i
     """
     checks.one_of("name", name, tuple(MODELS))
     if seed is not None:
-        keras.utils.set_random_seed(checks.positive_int("seed", seed + 1) - 1)
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"`seed` must be None or a non-negative integer, got {seed!r}")
+        keras.utils.set_random_seed(int(seed))
     return MODELS[name](
         seq_len=seq_len,
         pred_len=pred_len,
