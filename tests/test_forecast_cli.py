@@ -83,10 +83,6 @@ def test_predict_continues_the_csv_with_future_timestamps(finished_run):
     assert np.isfinite(predicted.load).all() and fingerprint(csv) == before
 
 
-@pytest.mark.skipif(
-    not os.environ.get("KERASFACTORY_SLOW_TESTS"),
-    reason="two more training runs (~1 min of CPU); set KERASFACTORY_SLOW_TESTS=1 to run",
-)
 @pytest.mark.xfail(
     os.environ.get("KERAS_BACKEND") == "torch", strict=False,
     reason="on torch the resumed run's metrics differ by ~4% (exact on jax and tensorflow); cause not found yet",

@@ -47,8 +47,6 @@ class PositionalEmbedding(keras.layers.Layer):
         super().__init__(**kwargs)
         self.max_len = checks.positive_int("max_len", max_len)
         self.d_model = checks.positive_int("d_model", d_model)
-        # A constant, not a weight: never saved, never trained. Only the rows a
-        # call needs are computed (row p depends on p alone), once per length.
 
     def call(self, inputs):
         if len(inputs.shape) < 2:
