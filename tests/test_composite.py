@@ -109,8 +109,31 @@ def test_data_embedding_dropout_acts_only_in_training():
 
 
 @pytest.mark.parametrize(
+    "make",
+    [
+        lambda seed: DataEmbedding(3, 16, dropout=0.5, seed=seed),
+        lambda seed: DataEmbeddingInverted(10, 16, dropout=0.5, seed=seed),
+        lambda seed: PatchEmbedding(16, patch_len=4, stride=2, dropout=0.5, seed=seed),
+    ],
+)
+def test_seeded_dropout_masks_repeat_on_every_backend(make):
+    # PyTorch's unseeded dropout draws from torch's global generator, which no
+    # saved state restores; a seed puts the mask sequence in the layer's own state.
+    x = randn(2, 10, 3)
+    first, second = make(7), make(7)
+    for _ in range(2):
+        dropped = numpy(first(x, training=True)) == 0  # the weights differ, the masks must not
+        assert 0.3 < dropped.mean() < 0.7
+        np.testing.assert_array_equal(dropped, numpy(second(x, training=True)) == 0)
+    assert make(7).get_config()["seed"] == 7
+
+
+@pytest.mark.parametrize(
     "make,message",
     [
+        (lambda: DataEmbedding(3, 8, seed=-1), "`seed` must be None or a non-negative integer, got -1"),
+        (lambda: DataEmbeddingInverted(8, 8, seed=1.5), "`seed` must be None or a non-negative integer, got 1.5"),
+        (lambda: PatchEmbedding(8, seed="0"), "`seed` must be None or a non-negative integer, got '0'"),
         (lambda: DataEmbedding(3, 8, embed_type="timef"), "`embed_type` must be one of"),
         (lambda: DataEmbedding(0, 8), "`c_in` must be a positive integer"),
         (lambda: DataEmbedding(3, 8, dropout=1.0), "`dropout` must be a float in"),

@@ -16,6 +16,7 @@ deterministically so CI is reproducible); raise it to hunt for failures.
 """
 
 import dataclasses
+import inspect
 import json
 import os
 import re
@@ -423,6 +424,22 @@ def bad_revin(draw):
     return Spec(layers.ReversibleInstanceNorm, dict(num_features=nf), (x,), call, name=kind)
 
 
+NON_NUMERIC = ("str", "object", "complex64", "datetime64[s]")
+
+
+@st.composite
+def non_numeric(draw, layer):
+    """A valid call of `layer` with one input array turned into strings, objects, complex or dates."""
+    spec = draw(VALID[layer])
+    inputs = list(spec.inputs)
+    i = draw(st.integers(0, len(inputs) - 1))
+    dtype = draw(st.sampled_from(NON_NUMERIC))
+    values = np.asarray(inputs[i])
+    inputs[i] = values.astype("int64").astype(dtype) if dtype.startswith("datetime") else values.astype(dtype)
+    names = [p for p in inspect.signature(spec.cls.call).parameters if p != "self"]
+    return dataclasses.replace(spec, inputs=tuple(inputs), name=names[i])
+
+
 INVALID = {
     "token": bad_token(),
     "positional": bad_positional(),
@@ -433,6 +450,7 @@ INVALID = {
     "inverted": bad_inverted(),
     "patch": bad_patch(),
     "revin": bad_revin(),
+    **{f"{layer}_non_numeric": non_numeric(layer) for layer in VALID},
 }
 
 
@@ -504,6 +522,12 @@ def error_probes():
         "revin_mode": lambda: L.ReversibleInstanceNorm(2)(x(1, 5, 2), mode="x"),
         "revin_stats": lambda: L.ReversibleInstanceNorm(2)(x(1, 5, 2), mode="denorm", stats=x(1, 3, 2)),
         "revin_no_stats": lambda: L.ReversibleInstanceNorm(2)(x(1, 5, 2), mode="denorm"),
+        "token_strings": lambda: L.TokenEmbedding(3, 4)(x(2, 5, 3).astype(str)),
+        "temporal_numeric_strings": lambda: L.TemporalEmbedding(4)(np.ones((1, 2, 4), "int32").astype(str)),
+        "data_object_marks": lambda: L.DataEmbedding(3, 4)(x(1, 5, 3), np.ones((1, 5, 4), "int32").astype(object)),
+        "revin_complex_stats": lambda: L.ReversibleInstanceNorm(2)(
+            x(1, 5, 2), mode="denorm", stats=x(1, 2, 2).astype("complex64")
+        ),
     }
 
 

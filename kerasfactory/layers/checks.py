@@ -35,6 +35,31 @@ def probability(name, value):
     return float(value)
 
 
+def numeric(name, value):
+    """Returns `value` unless it is an array or tensor whose dtype is not float, int or bool."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        return value
+    import keras
+
+    try:
+        dtype = keras.backend.standardize_dtype(dtype)
+    except (ValueError, TypeError):
+        dtype = getattr(dtype, "name", str(dtype))
+    if dtype != "bool" and not dtype.startswith(("float", "int", "uint", "bfloat")):
+        raise TypeError(f"`{name}` must hold floats, integers or booleans, got dtype {dtype}")
+    return value
+
+
+def seed(name, value):
+    """Returns `value` as an `int` seed, or `None`; anything else raises."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"`{name}` must be None or a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def keras_object(name, value, get, kind):
     """Returns `get(value)` (e.g. `keras.initializers.get`); a value it cannot read raises naming `name`."""
     try:

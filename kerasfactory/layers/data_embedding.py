@@ -2,7 +2,7 @@ import inspect
 
 import keras
 
-from kerasfactory.layers import checks
+from kerasfactory.layers import base, checks
 from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
 from kerasfactory.layers.positional_embedding import PositionalEmbedding
 from kerasfactory.layers.temporal_embedding import TemporalEmbedding
@@ -17,7 +17,7 @@ TOKEN_ARGS = tuple(
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class DataEmbedding(keras.layers.Layer):
+class DataEmbedding(base.Layer):
     """Value + position + calendar embedding of a multivariate series.
 
     `y = dropout(TokenEmbedding(x) + PositionalEmbedding(x) + T(x_mark))`,
@@ -33,6 +33,9 @@ class DataEmbedding(keras.layers.Layer):
         freq: frequency code or pandas alias of the marks (`"h"`, `"15min"`, ...).
         dropout: dropout rate on the sum. Defaults to 0.1.
         max_len: the longest sequence the position table covers.
+        seed: optional integer seed of the dropout mask, for training that
+            repeats exactly (also on PyTorch, whose unseeded dropout draws
+            from the global generator). Defaults to `None`.
         **token_kwargs: passed to `TokenEmbedding` (`kernel_size`, `padding`,
             `use_bias`, initializers); `padding="circular", use_bias=False` is
             the Time-Series-Library layer. Other keywords go to `keras.layers.Layer`.
@@ -59,7 +62,7 @@ class DataEmbedding(keras.layers.Layer):
 
     _use_position = True
 
-    def __init__(self, c_in, d_model, embed_type="fixed", freq="h", dropout=0.1, max_len=5000, **kwargs):
+    def __init__(self, c_in, d_model, embed_type="fixed", freq="h", dropout=0.1, max_len=5000, seed=None, **kwargs):
         token_kwargs = {k: kwargs.pop(k) for k in TOKEN_ARGS if k in kwargs}
         super().__init__(**kwargs)
         self.c_in = checks.positive_int("c_in", c_in)
@@ -69,6 +72,7 @@ class DataEmbedding(keras.layers.Layer):
         self._mark_width = FREQ_WIDTH[normalize_freq(freq)] if embed_type == "timeF" else None
         self.dropout_rate = checks.probability("dropout", dropout)
         self.max_len = checks.positive_int("max_len", max_len)
+        self.seed = checks.seed("seed", seed)
         policy = self.dtype_policy
         self.value_embedding = TokenEmbedding(
             self.c_in, self.d_model, dtype=policy, name="value_embedding", **token_kwargs
@@ -86,7 +90,7 @@ class DataEmbedding(keras.layers.Layer):
             self.temporal_embedding = TemporalEmbedding(
                 self.d_model, embed_type=self.embed_type, freq=freq, dtype=policy, name="temporal_embedding"
             )
-        self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=policy, name="dropout")
+        self.dropout = keras.layers.Dropout(self.dropout_rate, seed=self.seed, dtype=policy, name="dropout")
 
     def _check(self, x_shape, x_mark_shape):
         checks.input_shape("x", x_shape, 3, self.c_in, "c_in")
@@ -132,6 +136,7 @@ class DataEmbedding(keras.layers.Layer):
                 "freq": self.freq,
                 "dropout": self.dropout_rate,
                 "max_len": self.max_len,
+                "seed": self.seed,
                 **{k: token[k] for k in TOKEN_ARGS},
             }
         )

@@ -1,12 +1,12 @@
 import keras
 from keras import ops
 
-from kerasfactory.layers import checks, indices
+from kerasfactory.layers import base, checks, indices
 from kerasfactory.layers.sinusoid import sinusoid_table
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class FixedEmbedding(keras.layers.Layer):
+class FixedEmbedding(base.Layer):
     """Non-trainable lookup into the sinusoid table.
 
     `y[b, t] = pe[x[b, t]]` with `pe[p, 2i] = sin(p / 10000^(2i/d_model))`,

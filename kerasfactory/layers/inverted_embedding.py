@@ -1,11 +1,11 @@
 import keras
 from keras import ops
 
-from kerasfactory.layers import checks
+from kerasfactory.layers import base, checks
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class DataEmbeddingInverted(keras.layers.Layer):
+class DataEmbeddingInverted(base.Layer):
     """Inverted embedding: each variate's whole series becomes one token.
 
     `tokens = [x; x_mark]^T` (the variates, then the mark columns, each a
@@ -18,6 +18,9 @@ class DataEmbeddingInverted(keras.layers.Layer):
         seq_len: the time length of every input.
         d_model: embedding size.
         dropout: dropout rate on the output. Defaults to 0.1.
+        seed: optional integer seed of the dropout mask, for training that
+            repeats exactly (also on PyTorch, whose unseeded dropout draws
+            from the global generator). Defaults to `None`.
 
     Input shapes: `x` `(batch, seq_len, variates)`; optional `x_mark`
     `(batch, seq_len, mark_columns)` (cast to the compute dtype).
@@ -34,11 +37,12 @@ class DataEmbeddingInverted(keras.layers.Layer):
     for Time Series Forecasting", ICLR 2024.
     """
 
-    def __init__(self, seq_len, d_model, dropout=0.1, **kwargs):
+    def __init__(self, seq_len, d_model, dropout=0.1, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seq_len = checks.positive_int("seq_len", seq_len)
         self.d_model = checks.positive_int("d_model", d_model)
         self.dropout_rate = checks.probability("dropout", dropout)
+        self.seed = checks.seed("seed", seed)
         limit = self.seq_len**-0.5
         self.value_embedding = keras.layers.Dense(
             self.d_model,
@@ -47,7 +51,7 @@ class DataEmbeddingInverted(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="value_embedding",
         )
-        self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy, name="dropout")
+        self.dropout = keras.layers.Dropout(self.dropout_rate, seed=self.seed, dtype=self.dtype_policy, name="dropout")
 
     def _check(self, x_shape, x_mark_shape):
         for name, shape in (("x", x_shape), ("x_mark", x_mark_shape)):
@@ -82,5 +86,7 @@ class DataEmbeddingInverted(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"seq_len": self.seq_len, "d_model": self.d_model, "dropout": self.dropout_rate})
+        config.update(
+            {"seq_len": self.seq_len, "d_model": self.d_model, "dropout": self.dropout_rate, "seed": self.seed}
+        )
         return config

@@ -1,14 +1,14 @@
 import keras
 from keras import ops
 
-from kerasfactory.layers import checks
+from kerasfactory.layers import base, checks
 from kerasfactory.layers.positional_embedding import PositionalEmbedding
 
 PADDINGS = ("end", "none")
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class PatchEmbedding(keras.layers.Layer):
+class PatchEmbedding(base.Layer):
     """Channel-independent patch embedding (PatchTST).
 
     Each variate's series is padded at the end with `stride` copies of its
@@ -27,6 +27,9 @@ class PatchEmbedding(keras.layers.Layer):
         stride: steps between patch starts. Defaults to 8.
         padding: `"end"` (the reference) or `None`/`"none"`.
         dropout: dropout rate on the output. Defaults to 0.1.
+        seed: optional integer seed of the dropout mask, for training that
+            repeats exactly (also on PyTorch, whose unseeded dropout draws
+            from the global generator). Defaults to `None`.
 
     `value_embedding` is a bias-free `keras.layers.Dense(d_model)` initialised
     like PyTorch's `nn.Linear(patch_len, d_model)`; `position_embedding` is
@@ -47,13 +50,14 @@ class PatchEmbedding(keras.layers.Layer):
     Forecasting with Transformers", ICLR 2023.
     """
 
-    def __init__(self, d_model, patch_len=16, stride=8, padding="end", dropout=0.1, **kwargs):
+    def __init__(self, d_model, patch_len=16, stride=8, padding="end", dropout=0.1, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.d_model = checks.positive_int("d_model", d_model)
         self.patch_len = checks.positive_int("patch_len", patch_len)
         self.stride = checks.positive_int("stride", stride)
         self.padding = checks.one_of("padding", "none" if padding is None else padding, PADDINGS)
         self.dropout_rate = checks.probability("dropout", dropout)
+        self.seed = checks.seed("seed", seed)
         self.value_embedding = keras.layers.Dense(
             self.d_model,
             use_bias=False,
@@ -62,7 +66,7 @@ class PatchEmbedding(keras.layers.Layer):
             name="value_embedding",
         )
         self.position_embedding = PositionalEmbedding(d_model=self.d_model, dtype=self.dtype_policy)
-        self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy, name="dropout")
+        self.dropout = keras.layers.Dropout(self.dropout_rate, seed=self.seed, dtype=self.dtype_policy, name="dropout")
 
     @property
     def _pad(self):
@@ -110,6 +114,7 @@ class PatchEmbedding(keras.layers.Layer):
                 "stride": self.stride,
                 "padding": self.padding,
                 "dropout": self.dropout_rate,
+                "seed": self.seed,
             }
         )
         return config

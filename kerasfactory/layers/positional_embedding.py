@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import checks
+from kerasfactory.layers import base, checks
 from kerasfactory.layers.sinusoid import sinusoid_table
 
 
@@ -17,7 +17,7 @@ def _rows(rows, d_model):
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class PositionalEmbedding(keras.layers.Layer):
+class PositionalEmbedding(base.Layer):
     """Fixed sinusoidal position embedding.
 
     `pe[p, 2i] = sin(p / 10000^(2i/d_model))`,

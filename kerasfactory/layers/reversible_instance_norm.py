@@ -4,13 +4,13 @@ import numbers
 import keras
 from keras import ops
 
-from kerasfactory.layers import checks
+from kerasfactory.layers import base, checks
 
 MODES = ("norm", "denorm")
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class ReversibleInstanceNorm(keras.layers.Layer):
+class ReversibleInstanceNorm(base.Layer):
     """Reversible instance normalisation (RevIN) of each series over time.
 
     Norm: `mean = mean_t(x)`, `stdev = sqrt(var_t(x) + eps)` (population

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from kerasfactory.layers import checks, indices
+from kerasfactory.layers import base, checks, indices
 from kerasfactory.layers.fixed_embedding import FixedEmbedding
 from kerasfactory.layers.freq import normalize_freq
 
@@ -11,7 +11,7 @@ FIELDS = (("month", 0, 13), ("day", 1, 32), ("weekday", 2, 7), ("hour", 3, 24), 
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class TemporalEmbedding(keras.layers.Layer):
+class TemporalEmbedding(base.Layer):
     """Sum of per-field embeddings of calendar marks.
 
     `y = E_month[m] + E_day[d] + E_weekday[w] + E_hour[h] (+ E_minute[q])`

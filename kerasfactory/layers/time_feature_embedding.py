@@ -1,12 +1,12 @@
 import keras
 from keras import ops
 
-from kerasfactory.layers import checks
+from kerasfactory.layers import base, checks
 from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class TimeFeatureEmbedding(keras.layers.Layer):
+class TimeFeatureEmbedding(base.Layer):
     """Bias-free linear map of continuous time features (timeF) to `d_model`.
 
     `y[b, t] = x[b, t] @ W`, `W` of shape `(width, d_model)`, where `width` is

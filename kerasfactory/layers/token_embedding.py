@@ -2,13 +2,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import checks
+from kerasfactory.layers import base, checks
 
 PADDINGS = ("same", "circular", "causal")
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class TokenEmbedding(keras.layers.Layer):
+class TokenEmbedding(base.Layer):
     """Embeds raw values with a 1D convolution over time.
 
     `y[b, t] = bias + sum_k sum_c x_pad[b, t + k, c] * W[k, c]`, where `x_pad`

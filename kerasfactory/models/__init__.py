@@ -5,8 +5,6 @@
 (None, 24, 7)
 """
 
-import numbers
-
 import keras
 
 from kerasfactory.layers import checks
@@ -28,15 +26,15 @@ def build_model(name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_i
     output `(batch, pred_len, n_vars)`, or `(batch, pred_len, 1)` for the
     variate `target_index` alone (features "MS"). `seed`, when given, seeds
     Keras' global random state (`keras.utils.set_random_seed`) before the
-    weights are created, so the same call gives the same initial model.
+    weights are created and seeds every dropout mask, so the same call gives
+    the same initial model and the same training on a backend.
     `hparams` override the model's defaults (see each `build_*`); an unknown
     name is a `TypeError`.
     """
     checks.one_of("name", name, tuple(MODELS))
+    seed = checks.seed("seed", seed)
     if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"`seed` must be None or a non-negative integer, got {seed!r}")
-        keras.utils.set_random_seed(int(seed))
+        keras.utils.set_random_seed(seed)
     return MODELS[name](
         seq_len=seq_len,
         pred_len=pred_len,
@@ -44,6 +42,7 @@ def build_model(name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_i
         mark_dim=mark_dim,
         freq=freq,
         target_index=target_index,
+        seed=seed,
         **hparams,
     )
 

@@ -6,6 +6,7 @@ Each model is a functional `keras.Model` with inputs `[x, x_mark]`
 is given (features "MS": every variate in, the target out).
 """
 
+import itertools
 import numbers
 
 import keras
@@ -26,6 +27,12 @@ def check_sizes(seq_len, pred_len, n_vars, mark_dim, target_index):
     ):
         raise ValueError(f"`target_index` must be None or an integer in [0, {n_vars}), got {target_index!r}")
     return seq_len, pred_len, n_vars, mark_dim, None if target_index is None else int(target_index)
+
+
+def seeds(seed):
+    """Distinct dropout seeds `seed, seed + 1, ...`, or `None` forever when `seed` is `None`."""
+    seed = checks.seed("seed", seed)
+    return itertools.repeat(None) if seed is None else itertools.count(seed)
 
 
 def inputs(seq_len, n_vars, mark_dim):

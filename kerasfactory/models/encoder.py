@@ -1,10 +1,13 @@
 """The encoder block every model here shares, from Keras built-in layers."""
 
+import itertools
+
 import keras
 
 
 def encoder_blocks(
-    h, *, n_layers, n_heads, d_ff, dropout, activation="gelu", attention_axes=None, name="encoder"
+    h, *, n_layers, n_heads, d_ff, dropout, activation="gelu", attention_axes=None, seeds=None,
+    name="encoder",
 ):
     """Applies `n_layers` post-norm Transformer encoder blocks to `h`.
 
@@ -19,6 +22,8 @@ def encoder_blocks(
             attend within each group (e.g. each variate's patches).
         n_layers, n_heads, d_ff, dropout, activation: the block's sizes.
         attention_axes: passed to `keras.layers.MultiHeadAttention`.
+        seeds: an iterator of dropout seeds (`common.seeds`); `None` leaves
+            them unseeded.
         name: prefix of the layer names.
 
     Returns:
@@ -27,6 +32,7 @@ def encoder_blocks(
     Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
     """
     d_model = h.shape[-1]
+    seeds = itertools.repeat(None) if seeds is None else seeds
     for i in range(n_layers):
         p = f"{name}_{i}"
         attn = keras.layers.MultiHeadAttention(
@@ -34,13 +40,16 @@ def encoder_blocks(
             max(1, d_model // n_heads),
             dropout=dropout,
             attention_axes=attention_axes,
+            seed=next(seeds),
             name=f"{p}_attention",
         )(h, h)
-        h = keras.layers.Add(name=f"{p}_attn_add")([h, keras.layers.Dropout(dropout, name=f"{p}_attn_drop")(attn)])
+        attn = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{p}_attn_drop")(attn)
+        h = keras.layers.Add(name=f"{p}_attn_add")([h, attn])
         h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{p}_norm1")(h)
         f = keras.layers.Dense(d_ff, activation=activation, name=f"{p}_ff1")(h)
-        f = keras.layers.Dropout(dropout, name=f"{p}_ff_drop")(f)
+        f = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{p}_ff_drop")(f)
         f = keras.layers.Dense(d_model, name=f"{p}_ff2")(f)
-        h = keras.layers.Add(name=f"{p}_ff_add")([h, keras.layers.Dropout(dropout, name=f"{p}_out_drop")(f)])
+        f = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{p}_out_drop")(f)
+        h = keras.layers.Add(name=f"{p}_ff_add")([h, f])
         h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{p}_norm2")(h)
     return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm")(h)

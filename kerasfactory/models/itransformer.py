@@ -17,7 +17,8 @@ DEFAULTS = {
 }
 
 
-def build_itransformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, **hparams):
+def build_itransformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
+                       **hparams):
     """An inverted Transformer: tokens are variates (and mark columns).
 
     `x_norm, stats = RevIN(x)`;
@@ -33,6 +34,7 @@ def build_itransformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_
         mark_dim: number of mark columns (any calendar features).
         freq: unused here (the marks are plain tokens); accepted for a common API.
         target_index: `None` for all variates out, or the one to forecast.
+        seed: seeds every dropout mask (`None`: unseeded).
         **hparams: `d_model` (128), `n_heads` (4), `n_layers` (2),
             `d_ff` (128), `dropout` (0.1), `activation` ("gelu"),
             `residual` (False): add a linear map of the normalised input.
@@ -52,9 +54,13 @@ def build_itransformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_
         seq_len, pred_len, n_vars, mark_dim, target_index
     )
     hp = common.hparams("itransformer", hparams, DEFAULTS)
+    seeds = common.seeds(seed)
     x, x_mark = common.inputs(seq_len, n_vars, mark_dim)
     revin, x_norm, stats = common.normalise(x, n_vars)
-    h = DataEmbeddingInverted(seq_len, hp["d_model"], dropout=hp["dropout"], name="embedding")(x_norm, x_mark)
+    embedding = DataEmbeddingInverted(
+        seq_len, hp["d_model"], dropout=hp["dropout"], seed=next(seeds), name="embedding"
+    )
+    h = embedding(x_norm, x_mark)
     h = encoder_blocks(
         h,
         n_layers=hp["n_layers"],
@@ -62,6 +68,7 @@ def build_itransformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_
         d_ff=hp["d_ff"],
         dropout=hp["dropout"],
         activation=hp["activation"],
+        seeds=seeds,
     )
     y = keras.layers.Dense(pred_len, name="head")(h)
     y = keras.layers.Cropping1D((0, mark_dim), name="variate_tokens")(y)

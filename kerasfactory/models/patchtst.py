@@ -19,7 +19,8 @@ DEFAULTS = {
 }
 
 
-def build_patchtst(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, **hparams):
+def build_patchtst(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
+                   **hparams):
     """PatchTST: every variate is cut into patches that attend to each other.
 
     `x_norm, stats = RevIN(x)`;
@@ -35,6 +36,7 @@ def build_patchtst(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_inde
         mark_dim: number of mark columns (unused).
         freq: unused; accepted for a common API.
         target_index: `None` for all variates out, or the one to forecast.
+        seed: seeds every dropout mask (`None`: unseeded).
         **hparams: `d_model` (32), `n_heads` (4), `n_layers` (2),
             `d_ff` (64), `dropout` (0.1), `activation` ("gelu"),
             `patch_len` (16), `stride` (8), `head_dropout` (0.0).
@@ -54,10 +56,16 @@ def build_patchtst(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_inde
         seq_len, pred_len, n_vars, mark_dim, target_index
     )
     hp = common.hparams("patchtst", hparams, DEFAULTS)
+    seeds = common.seeds(seed)
     x, x_mark = common.inputs(seq_len, n_vars, mark_dim)
     revin, x_norm, stats = common.normalise(x, n_vars)
     embedding = PatchEmbedding(
-        hp["d_model"], patch_len=hp["patch_len"], stride=hp["stride"], dropout=hp["dropout"], name="embedding"
+        hp["d_model"],
+        patch_len=hp["patch_len"],
+        stride=hp["stride"],
+        dropout=hp["dropout"],
+        seed=next(seeds),
+        name="embedding",
     )
     h = embedding(x_norm)
     h = encoder_blocks(
@@ -67,10 +75,13 @@ def build_patchtst(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_inde
         d_ff=hp["d_ff"],
         dropout=hp["dropout"],
         activation=hp["activation"],
+        seeds=seeds,
         attention_axes=(2,),
     )
     h = keras.layers.Reshape((n_vars, embedding.num_patches(seq_len) * hp["d_model"]), name="flatten")(h)
-    h = keras.layers.Dropout(checks.probability("head_dropout", hp["head_dropout"]), name="head_dropout")(h)
+    h = keras.layers.Dropout(
+        checks.probability("head_dropout", hp["head_dropout"]), seed=next(seeds), name="head_dropout"
+    )(h)
     y = keras.layers.Dense(pred_len, name="head")(h)
     y = common.output(y, revin, stats, target_index)
     return keras.Model([x, x_mark], y, name="patchtst")

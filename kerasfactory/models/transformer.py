@@ -18,7 +18,8 @@ DEFAULTS = {
 }
 
 
-def build_transformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, **hparams):
+def build_transformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
+                      **hparams):
     """An encoder-only Transformer whose tokens are the time steps.
 
     `x_norm, stats = RevIN(x)`;
@@ -37,6 +38,7 @@ def build_transformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_i
         freq: frequency code or pandas alias of the marks.
         target_index: `None` for all variates out ("M"), or the variate
             to forecast alone ("MS"): output `(batch, pred_len, 1)`.
+        seed: seeds every dropout mask (`None`: unseeded).
         **hparams: `d_model` (64), `n_heads` (4), `n_layers` (2),
             `d_ff` (128), `dropout` (0.1), `activation` ("gelu"),
             `residual` (True).
@@ -59,11 +61,13 @@ def build_transformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_i
     width = FREQ_WIDTH[normalize_freq(freq)]
     if mark_dim != width:
         raise ValueError(f"`mark_dim` must equal the timeF width of freq={freq!r} ({width}), got {mark_dim}")
+    seeds = common.seeds(seed)
     x, x_mark = common.inputs(seq_len, n_vars, mark_dim)
     revin, x_norm, stats = common.normalise(x, n_vars)
-    h = DataEmbedding(n_vars, hp["d_model"], embed_type="timeF", freq=freq, dropout=hp["dropout"], name="embedding")(
-        x_norm, x_mark
+    embedding = DataEmbedding(
+        n_vars, hp["d_model"], embed_type="timeF", freq=freq, dropout=hp["dropout"], seed=next(seeds), name="embedding"
     )
+    h = embedding(x_norm, x_mark)
     h = encoder_blocks(
         h,
         n_layers=hp["n_layers"],
@@ -71,6 +75,7 @@ def build_transformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_i
         d_ff=hp["d_ff"],
         dropout=hp["dropout"],
         activation=hp["activation"],
+        seeds=seeds,
     )
     z = keras.layers.Dense(n_vars, name="projection")(h)
     if hp["residual"]:
