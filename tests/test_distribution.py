@@ -85,17 +85,40 @@ def test_data_parallel_elsewhere_is_a_usage_error_that_names_jax():
         use_data_parallel(8)
 
 
-class _Windows:
-    def __init__(self, num_windows, batch_size):
-        self.num_windows, self.batch_size = num_windows, batch_size
+def test_last_batch_splits_over_devices_by_dropping_or_padding():
+    from kerasfactory.data.windows import WindowDataset
+
+    values = np.arange(40, dtype="float32")[:, None]  # 40 - 4 - 2 + 1 = 35 windows
+    make = lambda: WindowDataset(values, np.zeros((40, 1)), 4, 2, [0], [0], batch_size=8)  # noqa: E731
+    last = lambda ds: ds[len(ds) - 1][1][:, 0, 0] - 4  # noqa: E731 - each window's start
+    assert len(make()) == 5 and len(last(make())) == 3
+    dropped = make().split_over(2)
+    assert len(dropped) == 5 and list(last(dropped)) == [32, 33]
+    padded = make().split_over(2, pad=True)
+    assert len(padded) == 5 and list(last(padded)) == [32, 33, 34, 34]
+    assert len(make().split_over(4)) == 4  # 3 windows left over: too few for 4 devices, dropped
+    with pytest.raises(ValueError, match="`batch_size` must be a multiple of the 3 devices, got 8"):
+        make().split_over(3)
 
 
-def test_uneven_last_batches_are_refused_before_training():
-    from kerasfactory.forecast.distribute import DataParallelError, check_even_batches
+@jax_only
+def test_forecast_data_parallel_runs_end_to_end_over_two_devices_and_scores_every_test_window(tmp_path):
+    from tests.test_forecast_cli import forecast_argv, series_frame
 
-    check_even_batches({"train": _Windows(30, 8), "val": _Windows(16, 8)}, 2)
-    with pytest.raises(DataParallelError, match="val split's last batch holds 7 windows"):
-        check_even_batches({"train": _Windows(30, 8), "val": _Windows(15, 8)}, 2)
+    root = pathlib.Path(__file__).resolve().parents[1]
+    csv = tmp_path / "load.csv"
+    series_frame().to_csv(csv, index=False)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    argv = forecast_argv(csv, tmp_path / "out", "--data-parallel")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kerasfactory", *argv], cwd=root, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    # 720 rows, 0.7/0.1/0.2: the test split is rows 576..720 with 48 steps of look-back, 12 ahead.
+    assert metrics["test_windows"] == 720 - 576 - 12 + 1
+    model, last = metrics["metrics"]["model"], metrics["metrics"]["repeat last value"]
+    assert np.isfinite(model["mse_scaled"]) and model["mse_scaled"] < last["mse_scaled"]
 
 
 if __name__ == "__main__":

@@ -22,6 +22,12 @@ class WindowDataset(keras.utils.PyDataset):
         inputs, targets: column indices of `values` fed to the model and predicted.
         batch_size: windows per batch; the last batch may be smaller.
         shuffle, seed: see above.
+
+    For data-parallel training every batch must split evenly over the devices:
+    `split_over(devices, pad)` makes the last batch a multiple of `devices`, by
+    dropping its extra windows (`pad=False`: fewer than `devices` windows of the
+    split go unused that epoch) or repeating its last window (`pad=True`, for
+    prediction; keep the first `num_windows` predictions).
     """
 
     def __init__(self, values, marks, seq_len, pred_len, inputs, targets, batch_size=32,
@@ -42,6 +48,7 @@ class WindowDataset(keras.utils.PyDataset):
                 f"`values` must have at least seq_len + pred_len = {self.seq_len + self.pred_len} "
                 f"rows, got {len(self.values)}"
             )
+        self.devices, self.pad = 1, False
         self._x_values = self.values[:, self.inputs]
         self._y_values = self.values[:, self.targets]
         self.set_epoch(0)
@@ -54,8 +61,22 @@ class WindowDataset(keras.utils.PyDataset):
         else:
             self._order = np.arange(self.num_windows)
 
+    def split_over(self, devices, pad=False):
+        """Makes every batch split evenly over `devices` (see the class docstring)."""
+        if self.batch_size % devices:
+            raise ValueError(f"`batch_size` must be a multiple of the {devices} devices, got {self.batch_size}")
+        self.devices, self.pad = int(devices), bool(pad)
+        return self
+
+    def _last_size(self):
+        last = self.num_windows - (math.ceil(self.num_windows / self.batch_size) - 1) * self.batch_size
+        if self.pad:
+            return math.ceil(last / self.devices) * self.devices
+        return last - last % self.devices
+
     def __len__(self):
-        return math.ceil(self.num_windows / self.batch_size)
+        full = math.ceil(self.num_windows / self.batch_size) - 1
+        return full + (self._last_size() > 0)
 
     def _windows(self, starts):
         steps_in = starts[:, None] + np.arange(self.seq_len)
@@ -66,6 +87,9 @@ class WindowDataset(keras.utils.PyDataset):
         if not 0 <= index < len(self):
             raise IndexError(f"batch index {index} out of range for {len(self)} batches")
         starts = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        if index == len(self) - 1 and self.devices > 1:
+            size = self._last_size()
+            starts = np.concatenate([starts, np.repeat(starts[-1:], max(0, size - len(starts)))])[:size]
         return self._windows(starts)
 
     def arrays(self):

@@ -16,7 +16,7 @@ def use_data_parallel(batch_size):
     """Sets a `DataParallel` distribution over every visible device; returns their number.
 
     Every batch must split evenly over the devices, so `batch_size` must be a
-    multiple of the device count (a smaller last batch is fine when it is one too).
+    multiple of the device count (see `split_batches` for the last batch).
     """
     import keras
 
@@ -36,14 +36,12 @@ def use_data_parallel(batch_size):
     return len(devices)
 
 
-def check_even_batches(datasets, devices):
-    """Raises unless every batch of every split (the last, smaller one too) splits over `devices`."""
+def split_batches(datasets, devices):
+    """Makes every batch of every split divide over `devices`.
+
+    Training and validation drop the last batch's extra windows (fewer than
+    `devices` per split and epoch); the test split repeats its last window and
+    `score` keeps only the real windows' predictions, so every test window counts.
+    """
     for name, dataset in datasets.items():
-        last = dataset.num_windows % dataset.batch_size
-        if last % devices:
-            raise DataParallelError(
-                f"--data-parallel splits every batch over {devices} devices, but the {name} split's last "
-                f"batch holds {last} windows ({dataset.num_windows} windows, --batch-size "
-                f"{dataset.batch_size}); choose a --batch-size that leaves a multiple of {devices} in every "
-                "split's last batch, or a --seq-len/--pred-len that changes the window counts."
-            )
+        dataset.split_over(devices, pad=name == "test")

@@ -118,7 +118,8 @@ def score(data, model):
     """Test-split predictions of the model and the baselines, and their errors."""
     (x, _), y = data.datasets["test"].arrays()
     outputs = [data.inputs.index(c) for c in data.outputs]
-    predictions = {"model": np.asarray(model.predict(data.datasets["test"], verbose=0))}
+    # Under --data-parallel the test split's last batch is padded; keep the real windows.
+    predictions = {"model": np.asarray(model.predict(data.datasets["test"], verbose=0))[:len(y)]}
     predictions["repeat last value"] = repeat_last(x, outputs, data.pred_len)
     period = seasonal_period(data.freq)
     predictions[f"seasonal naive (period {period})"] = seasonal_naive(x, outputs, data.pred_len, period)
@@ -219,7 +220,7 @@ def run_forecast(args, argv=(), stdout=None):
         from kerasfactory.forecast import distribute
 
         try:
-            distribute.check_even_batches(data.datasets, distribute.use_data_parallel(args.batch_size))
+            distribute.split_batches(data.datasets, distribute.use_data_parallel(args.batch_size))
         except distribute.DataParallelError as err:
             raise UsageError(str(err)) from err
     out = args.out or default_out()
