@@ -2,7 +2,7 @@ import keras
 from keras import ops
 
 from kerasfactory.layers import base, checks, indices
-from kerasfactory.layers.sinusoid import sinusoid_table
+from kerasfactory.layers.sinusoid import constant, shared_table
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
@@ -42,8 +42,6 @@ class FixedEmbedding(base.Layer):
         self.c_in = checks.positive_int("c_in", c_in)
         self.d_model = checks.positive_int("d_model", d_model)
         self.out_of_range = checks.one_of("out_of_range", out_of_range, indices.OUT_OF_RANGE)
-        # A constant, not a weight: made once here, never saved, never trained.
-        self._table = ops.convert_to_tensor(sinusoid_table(self.c_in, self.d_model))
 
     def call(self, inputs):
         checks.input_shape("inputs", inputs.shape, 2)
@@ -51,7 +49,8 @@ class FixedEmbedding(base.Layer):
         if self.out_of_range == "error":
             indices.check_range("inputs", x[..., None], [self.c_in])
         x = indices.apply_policy(x, self.c_in, self.out_of_range)
-        return ops.take(ops.cast(self._table, self.compute_dtype), x, axis=0)
+        # A constant, not a weight: computed once per size, never saved, never trained.
+        return ops.take(constant(shared_table(self.c_in, self.d_model), self.compute_dtype), x, axis=0)
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:2], self.d_model)

@@ -87,9 +87,12 @@ def check_range(name, x, sizes, labels=None):
 def apply_policy(indices, size, out_of_range):
     """Maps int32 `indices` into `[0, size)`: modulo for "wrap", clip otherwise.
 
+    `size` is an int, or an int32 array broadcasting against `indices` (a size
+    per column).
+
     "error" clips here: its check runs beforehand on concrete values, and in
     traced code (where values cannot be checked) clipping keeps outputs finite.
     """
     if out_of_range == "wrap":
         return ops.mod(indices, size)
-    return ops.clip(indices, 0, size - 1)
+    return ops.minimum(ops.maximum(indices, 0), size - 1)

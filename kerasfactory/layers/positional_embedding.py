@@ -1,19 +1,8 @@
-import functools
-
 import keras
-import numpy as np
 from keras import ops
 
 from kerasfactory.layers import base, checks
-from kerasfactory.layers.sinusoid import sinusoid_table
-
-
-@functools.lru_cache(maxsize=32)
-def _rows(rows, d_model):
-    """`sinusoid_table(rows, d_model)`, shared read-only by every layer that asks."""
-    table = sinusoid_table(rows, d_model)
-    table.flags.writeable = False
-    return table
+from kerasfactory.layers.sinusoid import constant, shared_table
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
@@ -59,10 +48,9 @@ class PositionalEmbedding(base.Layer):
                 f"`inputs` time length must be <= `max_len`={self.max_len}, got {time}"
             )
         if time is None:  # symbolic time: slice the whole table
-            table = ops.convert_to_tensor(np.array(_rows(self.max_len, self.d_model)))
-            return ops.cast(table[None, : ops.shape(inputs)[1]], self.compute_dtype)
-        # A copy, so that no backend tensor aliases the shared rows.
-        return ops.cast(ops.convert_to_tensor(np.array(_rows(time, self.d_model)[None])), self.compute_dtype)
+            table = constant(shared_table(self.max_len, self.d_model), self.compute_dtype)
+            return table[None, : ops.shape(inputs)[1]]
+        return constant(shared_table(time, self.d_model)[None], self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (1, input_shape[1], self.d_model)

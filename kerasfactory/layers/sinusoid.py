@@ -1,8 +1,10 @@
 """The one copy of the sinusoid formula, shared by every fixed embedding."""
 
+import functools
 import math
 
 import numpy as np
+from keras import ops
 
 
 def sinusoid_table(rows, d_model):
@@ -24,3 +26,19 @@ def sinusoid_table(rows, d_model):
     table[:, 0::2] = np.sin(angles)
     table[:, 1::2] = np.cos(angles[:, : d_model // 2])
     return table
+
+
+@functools.lru_cache(maxsize=64)
+def shared_table(rows, d_model):
+    """`sinusoid_table(rows, d_model)` computed once and shared read-only by every layer."""
+    table = sinusoid_table(rows, d_model)
+    table.flags.writeable = False
+    return table
+
+
+def constant(table, dtype):
+    """A fresh backend tensor of the float32 numpy `table`, cast to `dtype`.
+
+    A copy, so that no backend tensor aliases a shared read-only table.
+    """
+    return ops.cast(ops.convert_to_tensor(np.array(table)), dtype)

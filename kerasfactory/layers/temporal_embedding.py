@@ -1,13 +1,39 @@
+import functools
+
 import keras
+import numpy as np
 from keras import ops
 
 from kerasfactory.layers import base, checks, indices
 from kerasfactory.layers.fixed_embedding import FixedEmbedding
 from kerasfactory.layers.freq import normalize_freq
+from kerasfactory.layers.sinusoid import constant, shared_table
 
 EMBED_TYPES = ("fixed", "learned")
 # (field, column in the marks, table size): the Time-Series-Library sizes.
 FIELDS = (("month", 0, 13), ("day", 1, 32), ("weekday", 2, 7), ("hour", 3, 24), ("minute", 4, 4))
+
+
+
+# Fields looked up together: a lookup per group into a table of sums over the
+# group's fields (month+day: 416 rows; weekday+hour[+minute]: 168 or 672 rows)
+# writes the output twice instead of once per field.
+GROUPS = ((0, 2), (2, None))
+
+
+def _outer_sum(tables, reshape):
+    """Row `i * len(b) + j` holds `a[i] + b[j]` (and so on for further tables)."""
+    return functools.reduce(lambda a, b: reshape(a[:, None] + b[None], (-1, b.shape[-1])), tables)
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_group_tables(sizes, d_model):
+    out = []
+    for start, stop in GROUPS:
+        table = _outer_sum([shared_table(size, d_model) for size in sizes[start:stop]], np.reshape)
+        table.flags.writeable = False
+        out.append(table)
+    return tuple(out)
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
@@ -65,6 +91,8 @@ class TemporalEmbedding(base.Layer):
         self.freq = getattr(freq, "freqstr", freq)
         self.out_of_range = checks.one_of("out_of_range", out_of_range, indices.OUT_OF_RANGE)
         self._fields = FIELDS if self._code == "t" else FIELDS[:4]
+        sizes = [size for _, _, size in self._fields]
+        self._sizes = np.asarray(sizes, "int32")
         for field, _, size in self._fields:
             setattr(self, f"{field}_embed", self._table(field, size))
 
@@ -94,17 +122,28 @@ class TemporalEmbedding(base.Layer):
                 f"{[f for f, _, _ in self._fields]} for freq={self.freq!r}), got {shape[-1]}"
             )
 
+    def _group_tables(self):
+        if self.embed_type == "fixed":
+            tables = _fixed_group_tables(tuple(self._sizes.tolist()), self.d_model)
+            return [constant(table, self.compute_dtype) for table in tables]
+        tables = [ops.cast(getattr(self, f"{f}_embed").embeddings, self.compute_dtype) for f, _, _ in self._fields]
+        return [_outer_sum(tables[start:stop], ops.reshape) for start, stop in GROUPS]
+
     def call(self, inputs):
         self._check_shape(inputs.shape)
-        x = indices.to_int32("inputs", inputs)
+        # The fields are the first columns, in table order.
+        x = indices.to_int32("inputs", inputs)[..., : len(self._fields)]
         if self.out_of_range == "error":
-            n = len(self._fields)
             labels = [f"{field!r} (column {column})" for field, column, _ in self._fields]
-            indices.check_range("inputs", x[..., :n], [size for _, _, size in self._fields], labels)
+            indices.check_range("inputs", x, self._sizes.tolist(), labels)
+        x = indices.apply_policy(x, self._sizes, self.out_of_range)
         out = None
-        for field, column, size in self._fields:
-            idx = indices.apply_policy(x[..., column], size, self.out_of_range)
-            emb = getattr(self, f"{field}_embed")(idx)
+        for (start, stop), table in zip(GROUPS, self._group_tables()):
+            stop = stop or len(self._fields)
+            row = x[..., start]
+            for j in range(start + 1, stop):
+                row = row * int(self._sizes[j]) + x[..., j]
+            emb = ops.take(table, row, axis=0)
             out = emb if out is None else out + emb
         return out
 
