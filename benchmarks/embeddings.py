@@ -1,12 +1,15 @@
 """Embedding speed against the PyTorch reference (Time-Series-Library semantics).
 
-    python benchmarks/embeddings.py [--quick] [--backends jax tensorflow torch] [--json PATH]
+    python benchmarks/embeddings.py [--quick] [--rounds 3] [--backends jax tensorflow torch] [--json PATH]
 
 Each Keras backend runs in its own subprocess (`KERAS_BACKEND` set per process),
 and a further subprocess runs the PyTorch modules of `tests/reference_torch.py`
 as the yardstick, all in the same run and one after another (never in
-parallel). Every row is the median of repeated timings taken after warm-up;
-`ratio` is ours / reference, so below 1 is faster than the reference.
+parallel). Every row is the median of repeated timings taken after warm-up.
+On a shared machine the speed drifts by tens of percent over minutes, so the
+processes run in `--rounds` rounds (reference, then each backend, again and
+again) and each figure is the median over the rounds; `ratio` is ours /
+reference, so below 1 is faster than the reference.
 
 What is timed:
 - forward rows: an eager call `layer(x)` on a backend tensor (the reference in
@@ -62,7 +65,7 @@ MODELS = ("transformer", "itransformer")  # kerasfactory.models names, default h
 # ---------------------------------------------------------------- timing
 
 
-def measure(fn, sync, repeats, target_s=0.02, warmup=2):
+def measure(fn, sync, repeats, target_s=0.02, warmup=5):
     """Median seconds per call of `fn`; each sample averages enough calls for ~target_s."""
     for _ in range(warmup):
         sync(fn())
@@ -362,6 +365,18 @@ def run_worker(kind, quick):
             return json.load(f)
 
 
+def merge_rounds(runs):
+    """One result per row: the median over the rounds of each row's median time."""
+    ok = [run for run in runs if "error" not in run]
+    if not ok:
+        return runs[0]
+    merged = {}
+    for key in ok[0]:
+        rows = [run[key] for run in ok if key in run]
+        merged[key] = {**rows[0], "ms": statistics.median(r["ms"] for r in rows), "rounds_ms": [r["ms"] for r in rows]}
+    return merged
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -421,6 +436,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
+    parser.add_argument("--rounds", type=int, default=3, help="runs of every process; figures are medians over them")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -433,14 +449,17 @@ def main(argv=None):
             json.dump(worker(args.quick), f)
         return
 
-    results = {"reference": run_worker("reference", args.quick)}
-    for b in args.backends:
-        results[b] = run_worker(b, args.quick)
+    rounds = {kind: [] for kind in ["reference", *args.backends]}
+    for _ in range(args.rounds):
+        for kind in rounds:
+            rounds[kind].append(run_worker(kind, args.quick))
+    results = {kind: merge_rounds(runs) for kind, runs in rounds.items()}
     info = machine()
-    print(f"Machine: {info['cpu']}, {info['nproc']} cores; torch threads = {info['nproc']}")
+    print(f"Machine: {info['cpu']}, {info['nproc']} cores; torch threads = {info['nproc']}; "
+          f"medians over {args.rounds} round(s)")
     print(table(results, args.backends))
     if args.json:
-        payload = {"machine": info, "quick": args.quick, "results": results}
+        payload = {"machine": info, "quick": args.quick, "rounds": args.rounds, "results": results}
         for b in args.backends:
             payload.setdefault("ratios", {})[b] = {
                 key: cell(results[b], key) / cell(results["reference"], key)
