@@ -76,49 +76,79 @@ def _stop_after(keras, budget):
     return StopAfter()
 
 
-def run_one(args, pred_len, keras, np):
-    from kerasfactory.data import load_series, prepare
+def members(args):
+    """`(model, loss)` for each model to train: `--ensemble SPEC...` or the one `--model`/`--loss`."""
+    if not args.ensemble:
+        return [(args.model, args.loss)]
+    return [tuple(spec.split(":")) if ":" in spec else (spec, args.loss) for spec in args.ensemble]
+
+
+def train_member(args, data, model_name, loss, seed, budget, keras):
+    """Trains one model; returns its validation and test predictions and its figures."""
     from kerasfactory.models import build_model
 
-    series = load_series(args.csv)
-    data = prepare(
-        series, target="OT", features="M", seq_len=SEQ_LEN, pred_len=pred_len,
-        batch_size=args.batch_size, split="ett", seed=args.seed,
-    )
     (x_tr, m_tr), y_tr = data.datasets["train"].arrays()
     (x_va, m_va), y_va = data.datasets["val"].arrays()
-    (x_te, m_te), y_te = data.datasets["test"].arrays()
+    (x_te, m_te), _ = data.datasets["test"].arrays()
     model = build_model(
-        args.model, seq_len=SEQ_LEN, pred_len=pred_len, n_vars=x_tr.shape[-1],
-        mark_dim=m_tr.shape[-1], freq=data.freq, seed=args.seed, **json.loads(args.hparams),
+        model_name, seq_len=SEQ_LEN, pred_len=data.pred_len, n_vars=x_tr.shape[-1],
+        mark_dim=m_tr.shape[-1], freq=data.freq, seed=seed, **json.loads(args.hparams),
     )
-    model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=args.loss, metrics=["mse"])
+    model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=loss, metrics=["mse"])
     callbacks = [
         keras.callbacks.EarlyStopping("val_mse", patience=args.patience, restore_best_weights=True),
         keras.callbacks.LearningRateScheduler(lambda epoch: args.lr * 0.5**epoch),
-        _stop_after(keras, args.time_budget),
+        _stop_after(keras, budget),
     ]
     start, cpu_start = time.perf_counter(), time.process_time()
     history = model.fit(
         [x_tr, m_tr], y_tr, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
         validation_data=([x_va, m_va], y_va), callbacks=callbacks, verbose=args.verbose,
     )
-    train_s = time.perf_counter() - start
-    train_cpu_s = time.process_time() - cpu_start
-    pred = model.predict([x_te, m_te], batch_size=256, verbose=0)
-    err = pred.astype("float64") - y_te.astype("float64")
     val = history.history["val_mse"]
+    info = {
+        "model": model_name, "loss": loss, "seed": seed, "best_epoch": int(val.index(min(val))) + 1,
+        "epochs_run": len(val), "train_s": time.perf_counter() - start,
+        "train_cpu_s": time.process_time() - cpu_start, "params": int(model.count_params()),
+    }
+    predict = lambda x, m: model.predict([x, m], batch_size=256, verbose=0).astype("float64")  # noqa: E731
+    return predict(x_va, m_va), predict(x_te, m_te), info
+
+
+def run_one(args, pred_len, keras, np):
+    from kerasfactory.data import load_series, prepare
+
+    series = load_series(args.csv)
+    data = prepare(
+        series, target="OT", features="M", seq_len=SEQ_LEN, pred_len=pred_len,
+        batch_size=args.batch_size, split="ett", seed=args.seed,
+    )
+    y_va = data.datasets["val"].arrays()[1].astype("float64")
+    y_te = data.datasets["test"].arrays()[1].astype("float64")
+    specs = members(args)
+    budget = args.time_budget / len(specs)  # the time limit covers the whole ensemble
+    val_preds, test_preds, infos = [], [], []
+    for i, (model_name, loss) in enumerate(specs):
+        val_pred, test_pred, info = train_member(args, data, model_name, loss, args.seed + i, budget, keras)
+        info["val_mse"] = float(np.mean((val_pred - y_va) ** 2))
+        info["mse"] = float(np.mean((test_pred - y_te) ** 2))
+        info["mae"] = float(np.mean(np.abs(test_pred - y_te)))
+        val_preds.append(val_pred)
+        test_preds.append(test_pred)
+        infos.append(info)
+    # The ensemble is the plain mean of every member: no weights or members picked on any split.
+    err = np.mean(test_preds, axis=0) - y_te
     return {
         "pred_len": pred_len,
         "mse": float(np.mean(err**2)),
         "mae": float(np.mean(np.abs(err))),
-        "val_mse": float(min(val)),
-        "best_epoch": int(np.argmin(val)) + 1,
-        "epochs_run": len(val),
-        "train_s": train_s,
-        "train_cpu_s": train_cpu_s,
+        "val_mse": float(np.mean((np.mean(val_preds, axis=0) - y_va) ** 2)),
+        "best_epoch": max(m["best_epoch"] for m in infos),
+        "epochs_run": max(m["epochs_run"] for m in infos),
+        "train_s": sum(m["train_s"] for m in infos),
+        "train_cpu_s": sum(m["train_cpu_s"] for m in infos),
         "test_windows": int(len(y_te)),
-        "params": int(model.count_params()),
+        "members": infos,
     }
 
 
@@ -133,6 +163,8 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--loss", default="mse", choices=["mse", "mae"])
+    parser.add_argument("--ensemble", nargs="+", metavar="MODEL[:LOSS]",
+                        help="train each of these (seeds --seed, --seed+1, ...) and average their forecasts")
     parser.add_argument("--time-budget", type=float, default=540.0,
                         help="CPU seconds / cores of training per horizon after which no new epoch starts")
     parser.add_argument("--seed", type=int, default=0)
@@ -147,15 +179,23 @@ def main(argv=None):
 
     from kerasfactory.models import MODELS
 
-    if args.model not in MODELS:
-        parser.exit(2, f"ett.py: --model must be one of {', '.join(MODELS)}, got {args.model!r}\n")
+    for name, loss in members(args):
+        if name not in MODELS or loss not in ("mse", "mae"):
+            parser.exit(2, f"ett.py: models must be among {', '.join(MODELS)} with loss mse or mae, "
+                           f"got {name!r}:{loss!r}\n")
     rows = [run_one(args, p, keras, np) for p in args.pred_len]
 
     backend = keras.backend.backend()
-    print(f"\nETTh1, M, seq_len {SEQ_LEN}; backend {backend}; model {args.model} {args.hparams}")
+    label = "ensemble" if args.ensemble else args.model
+    print(f"\nETTh1, M, seq_len {SEQ_LEN}; backend {backend}; "
+          f"{'ensemble of ' + ' '.join(args.ensemble) if args.ensemble else 'model ' + args.model} {args.hparams}")
     print(f"{'model':<24}{'horizon':>8}{'MSE':>8}{'MAE':>8}{'val MSE':>9}{'epochs':>8}{'train s':>9}{'CPU s':>8}")
     for r in rows:
-        print(f"{'kerasfactory ' + args.model:<24}{r['pred_len']:>8}{r['mse']:>8.3f}{r['mae']:>8.3f}"
+        for m in r["members"] if args.ensemble else []:
+            print(f"{'  ' + m['model'] + ':' + m['loss']:<24}{r['pred_len']:>8}{m['mse']:>8.3f}{m['mae']:>8.3f}"
+                  f"{m['val_mse']:>9.3f}{m['best_epoch']:>4}/{m['epochs_run']:<3}{m['train_s']:>9.1f}"
+                  f"{m['train_cpu_s']:>8.0f}")
+        print(f"{'kerasfactory ' + label:<24}{r['pred_len']:>8}{r['mse']:>8.3f}{r['mae']:>8.3f}"
               f"{r['val_mse']:>9.3f}{r['best_epoch']:>4}/{r['epochs_run']:<3}{r['train_s']:>9.1f}{r['train_cpu_s']:>8.0f}")
     for name, (mse, mae) in PUBLISHED_96.items():
         print(f"{name + ' (published)':<24}{96:>8}{mse:>8.3f}{mae:>8.3f}")

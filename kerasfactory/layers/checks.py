@@ -91,19 +91,25 @@ def input_shape(name, shape, rank, last_dim=None, last_name=None):
     return shape
 
 
-def is_concrete(x):
-    """True when tensor `x` holds values now (eager), False when symbolic or traced.
+def concrete(x):
+    """`x` as numpy when its values exist now (eager), or `None` when symbolic or traced.
 
     Symbolic Keras tensors, JAX tracers, TensorFlow graph tensors and the
     torch "meta" tensors Keras uses for shape inference cannot give numpy
-    values; a concrete tensor gives one element without copying the rest.
+    values, so value checks are skipped there.
     """
     import keras
 
     if keras.backend.is_keras_tensor(x):
-        return False
+        return None
     try:
-        keras.ops.convert_to_numpy(keras.ops.reshape(x, (-1,))[:1])
+        return np.asarray(keras.ops.convert_to_numpy(x))
     except Exception:  # each backend raises its own type for non-concrete tensors
-        return False
-    return True
+        return None
+
+
+def is_concrete(x):
+    """True when tensor `x` holds values now; reads back one element, not the whole tensor."""
+    import keras
+
+    return not keras.backend.is_keras_tensor(x) and concrete(keras.ops.reshape(x, (-1,))[:1]) is not None

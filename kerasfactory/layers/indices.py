@@ -10,24 +10,13 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasfactory.layers.checks import concrete
+
 OUT_OF_RANGE = ("wrap", "clip", "error")
 
 # Floats are clipped to this before the integer cast so the cast is defined on
 # every backend (float32 holds it exactly; it is far outside any table).
 _FLOAT_LIMIT = 2.0**30
-
-
-def concrete(x):
-    """Returns `x` as numpy when its values exist now, or `None` when it is symbolic.
-
-    Values are symbolic while Keras traces a function (`jax.jit`,
-    `tf.function`, the functional API's shape inference); there they cannot be
-    inspected, so value checks are skipped.
-    """
-    try:
-        return np.asarray(ops.convert_to_numpy(x))
-    except (TypeError, ValueError, NotImplementedError, RuntimeError, AttributeError):
-        return None
 
 
 def is_integer(x):
