@@ -65,7 +65,7 @@ MODELS = ("transformer", "itransformer")  # kerasfactory.models names, default h
 # ---------------------------------------------------------------- timing
 
 
-def measure(fn, sync, repeats, target_s=0.02, warmup=5):
+def measure(fn, sync, repeats, target_s=0.1, warmup=5):
     """Median seconds per call of `fn`; each sample averages enough calls for ~target_s."""
     for _ in range(warmup):
         sync(fn())
