@@ -5,7 +5,7 @@ import inspect
 
 import keras
 
-from kerasfactory.layers import base, checks
+from kerasfactory.layers import checks
 
 
 @functools.cache
