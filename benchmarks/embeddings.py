@@ -109,12 +109,19 @@ def inputs(rng, t=T, c=C_IN):
     return x, marks
 
 
+def setup(quick, to_tensor):
+    """What every worker starts from: the repeat count, a seeded generator, `x` and the marks."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x, marks = inputs(rng)
+    return (5 if quick else 15), rng, to_tensor(x), to_tensor(marks)
+
+
 # ---------------------------------------------------------------- ours
 
 
 def keras_worker(quick):
-    import numpy as np
-
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
     from keras import ops
@@ -136,10 +143,7 @@ def keras_worker(quick):
 
     from kerasfactory import layers
 
-    repeats = 5 if quick else 15
-    rng = np.random.default_rng(0)
-    x_np, marks_np = inputs(rng)
-    x, marks = ops.convert_to_tensor(x_np), ops.convert_to_tensor(marks_np)
+    repeats, rng, x, marks = setup(quick, ops.convert_to_tensor)
     results = {}
 
     token = layers.TokenEmbedding(C_IN, D_MODEL, padding="circular", use_bias=False)
@@ -206,7 +210,6 @@ def keras_model_rows(keras, ops, rng, sync, repeats):
 
 
 def reference_worker(quick):
-    import numpy as np
     import torch
 
     sys.path.insert(0, ROOT)
@@ -218,10 +221,7 @@ def reference_worker(quick):
     def sync(out):
         return out
 
-    repeats = 5 if quick else 15
-    rng = np.random.default_rng(0)
-    x_np, marks_np = inputs(rng)
-    x, marks = torch.from_numpy(x_np), torch.from_numpy(marks_np)
+    repeats, rng, x, marks = setup(quick, torch.from_numpy)
     results = {}
 
     token = ref.TokenEmbedding(C_IN, D_MODEL).eval()
