@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from kerasfactory.layers import TokenEmbedding
+from kerasfactory.layers import TokenEmbedding, checks
 from tests import reference_torch
 
 rng = np.random.default_rng(0)
@@ -109,6 +109,23 @@ def test_functional_model_with_free_time_axis_matches_eager(padding):
     model = keras.Model(inputs, layer(inputs))
     x = randn(2, 11, 3)
     np.testing.assert_allclose(model.predict(x, verbose=0), keras.ops.convert_to_numpy(layer(x)), atol=1e-5)
+
+
+def test_compiled_calls_take_the_traced_path_and_eager_calls_do_not(monkeypatch):
+    # The 2-D matmul that XLA differentiates fast is chosen by `checks.traced`;
+    # if a backend renamed its tracer class, compiled training would silently slow down.
+    seen = []
+    real = checks.traced
+    monkeypatch.setattr(checks, "traced", lambda x: seen.append(real(x)) or seen[-1])
+    layer = TokenEmbedding(3, 4)
+    x = randn(2, 5, 3)
+    layer(x)
+    assert seen == [False]
+    model = keras.Sequential([keras.Input((5, 3)), layer])
+    seen.clear()
+    model.predict(x, verbose=0)
+    compiled = keras.backend.backend() != "torch"  # Keras runs torch eagerly
+    assert seen and all(flag == compiled for flag in seen)
 
 
 def test_integer_inputs_are_cast_to_compute_dtype():

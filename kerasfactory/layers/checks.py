@@ -108,6 +108,18 @@ def concrete(x):
         return None
 
 
+def traced(x):
+    """True when `x` is a placeholder being traced into a graph; looks only at its class.
+
+    Symbolic Keras tensors, JAX tracers (`jax.jit`, `jax.grad`, Keras's JAX
+    trainer) and TensorFlow graph tensors (`tf.function`). Matched by class
+    name because layers import no backend.
+    """
+    import keras
+
+    return keras.backend.is_keras_tensor(x) or any(c.__name__ in ("Tracer", "SymbolicTensor") for c in type(x).__mro__)
+
+
 def is_concrete(x):
     """True when tensor `x` holds values now; reads back one element, not the whole tensor."""
     import keras
