@@ -231,6 +231,15 @@ def test_patch_embedding_windows_follow_the_formula():
             np.testing.assert_allclose(out[0, v, p], window @ kernel + pe[p], atol=1e-5)
 
 
+@pytest.mark.parametrize("padding", ["end", None])
+def test_patch_embedding_with_free_time_axis_matches_eager(padding):
+    layer = PatchEmbedding(6, patch_len=4, stride=3, padding=padding, dropout=0.0)
+    inputs = keras.Input((None, 2))
+    model = keras.Model(inputs, layer(inputs))
+    x = randn(2, 13, 2)
+    np.testing.assert_allclose(model.predict(x, verbose=0), numpy(layer(x)), atol=1e-5)
+
+
 def test_patch_embedding_without_padding_drops_the_incomplete_tail():
     layer = PatchEmbedding(8, patch_len=4, stride=3, padding=None, dropout=0.0)
     assert layer.padding == "none" and layer.get_config()["padding"] == "none"
