@@ -128,7 +128,7 @@ def train_step(model, x, y, sync, repeats, primary):
     import numpy as np
 
     def tile(a):
-        a = np.asarray(keras.ops.convert_to_numpy(a))
+        a = keras.ops.convert_to_numpy(a)
         return np.broadcast_to(a, (FIT_STEPS, *a.shape)).reshape(-1, *a.shape[1:])
 
     xs = [tile(a) for a in x] if isinstance(x, list) else tile(x)

@@ -111,9 +111,9 @@ class TokenEmbedding(base.Layer):
     def call(self, inputs):
         self._check(inputs.shape)
         x = ops.cast(inputs, self.compute_dtype)
-        # One gather of the padded input and one matmul with the conv kernel
-        # `(k * c_in, d_model)`: the convolution's sum in a few backend ops,
-        # several times faster than a generic conv on every backend (see
+        # One gather of the padded input and one contraction with the conv
+        # kernel: the convolution's sum in a few backend ops, several times
+        # faster than a generic conv on every backend (see
         # benchmarks/embeddings.py).
         if self.padding != "circular":
             left = self.kernel_size - 1 if self.padding == "causal" else (self.kernel_size - 1) // 2
