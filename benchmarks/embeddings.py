@@ -52,6 +52,7 @@ FIT_STEPS = 16  # batches per timed `fit` epoch
 
 ROWS = [
     ("token_forward", "TokenEmbedding forward"),
+    ("token_forward_defaults", "TokenEmbedding forward, defaults (same, bias)"),
     ("token_train_step", "TokenEmbedding train step"),
     ("positional_first_call", "PositionalEmbedding(5000, 512) new + 1st call"),
     ("temporal_first_call", "TemporalEmbedding(512) new + 1st call"),
@@ -201,6 +202,8 @@ def keras_worker(quick):
 
     token = layers.TokenEmbedding(C_IN, D_MODEL, padding="circular", use_bias=False)
     results["token_forward"] = measure(lambda: token(x), sync, repeats)
+    default_token = layers.TokenEmbedding(C_IN, D_MODEL)
+    results["token_forward_defaults"] = measure(lambda: default_token(x), sync, repeats)
 
     keras.utils.set_random_seed(0)
     inp = keras.Input((T, C_IN))
@@ -278,6 +281,8 @@ def reference_worker(quick):
     token = ref.TokenEmbedding(C_IN, D_MODEL).eval()
     with torch.no_grad():
         results["token_forward"] = measure(lambda: token(x), sync, repeats)
+        default_token = ref.TokenEmbedding(C_IN, D_MODEL, padding="same", bias=True).eval()
+        results["token_forward_defaults"] = measure(lambda: default_token(x), sync, repeats)
 
     model = ref.TokenEmbedding(C_IN, D_MODEL)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
