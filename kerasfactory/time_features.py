@@ -22,7 +22,7 @@ import numpy as np
 
 from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
 
-__all__ = ["FREQ_WIDTH", "infer_freq", "marks", "normalize_freq", "time_features"]
+__all__ = ["FREQ_WIDTH", "infer_freq", "marks", "normalize_freq", "seasonal_period", "time_features"]
 
 
 def _pandas():
@@ -186,3 +186,32 @@ def infer_freq(dates):
             f"timestamps (first steps: {list(index[:4].astype(str))})"
         )
     return freq
+
+
+def seasonal_period(freq):
+    """Steps in one season: a day for sub-daily data (24 hourly, 48 half-hourly), a week
+    for daily (7), 5 for business days, 52 for weekly, 12 monthly, 4 quarterly, 1 yearly."""
+    pd = _pandas()
+    day = pd.Timedelta(days=1)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    try:
+        step = pd.Timedelta(offset)
+    except ValueError:
+        step = None
+    if step is not None and step > pd.Timedelta(0):
+        if step < day and day % step == pd.Timedelta(0):
+            return int(day // step)
+        if step == day:
+            return 7
+        if step == 7 * day:
+            return 52
+    name = offset.name.split("-")[0]
+    if name in ("B", "C"):
+        return 5
+    if name.startswith("W"):
+        return 52
+    if name.lstrip("B").startswith("Q"):
+        return 4
+    if name.lstrip("BS").startswith("M") or name in ("SME", "SMS"):
+        return 12
+    return 1

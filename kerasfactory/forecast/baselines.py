@@ -1,38 +1,9 @@
 """Baselines scored on the same test windows as the model (scaled units)."""
 
 import numpy as np
-import pandas as pd
 from sklearn.linear_model import Ridge
 
-_DAY = pd.Timedelta(days=1)
 RIDGE_ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
-
-
-def seasonal_period(freq):
-    """Steps in one season: a day for sub-daily data (24 hourly, 48 half-hourly), a week
-    for daily (7), 5 for business days, 52 for weekly, 12 monthly, 4 quarterly, 1 yearly."""
-    offset = pd.tseries.frequencies.to_offset(freq)
-    try:
-        step = pd.Timedelta(offset)
-    except ValueError:
-        step = None
-    if step is not None and step > pd.Timedelta(0):
-        if step < _DAY and _DAY % step == pd.Timedelta(0):
-            return int(_DAY // step)
-        if step == _DAY:
-            return 7
-        if step == 7 * _DAY:
-            return 52
-    name = offset.name.split("-")[0]
-    if name in ("B", "C"):
-        return 5
-    if name.startswith("W"):
-        return 52
-    if name.lstrip("B").startswith("Q"):
-        return 4
-    if name.lstrip("BS").startswith("M") or name in ("SME", "SMS"):
-        return 12
-    return 1
 
 
 def repeat_last(x, outputs, pred_len):

@@ -10,7 +10,8 @@ import pandas as pd
 
 from kerasfactory.data import DataError, load_series, parse_split, prepare, vic_elec
 from kerasfactory.forecast import report
-from kerasfactory.forecast.baselines import LinearBaseline, repeat_last, seasonal_naive, seasonal_period
+from kerasfactory.forecast.baselines import LinearBaseline, repeat_last, seasonal_naive
+from kerasfactory.time_features import seasonal_period
 
 CSV_LIMIT_NOTE = "one window every pred_len steps, so each test timestamp appears once"
 

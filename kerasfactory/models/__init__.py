@@ -9,6 +9,7 @@ import keras
 
 from kerasfactory.layers import checks
 from kerasfactory.models.itransformer import build_itransformer
+from kerasfactory.models.linear import build_linear, fit_least_squares
 from kerasfactory.models.patchtst import build_patchtst
 from kerasfactory.models.transformer import build_transformer
 
@@ -16,6 +17,7 @@ MODELS = {
     "transformer": build_transformer,
     "itransformer": build_itransformer,
     "patchtst": build_patchtst,
+    "linear": build_linear,
 }
 
 
@@ -47,4 +49,7 @@ def build_model(name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_i
     )
 
 
-__all__ = ["MODELS", "build_model", "build_itransformer", "build_patchtst", "build_transformer"]
+__all__ = [
+    "MODELS", "build_model", "build_itransformer", "build_linear", "build_patchtst", "build_transformer",
+    "fit_least_squares",
+]
