@@ -191,3 +191,18 @@ def test_python_dash_m_reports_bad_input_without_traceback(tmp_path):
 def test_predict_without_a_run_folder_exits_2(tmp_path, capsys):
     assert main(["predict", "--model", str(tmp_path / "model.keras"), "--csv", str(tmp_path / "x.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_linear_model_runs_end_to_end_and_its_saved_model_predicts(tmp_path):
+    # CycleLinear through the whole job: its Cycle layer reads the phase off the marks, is saved
+    # in model.keras and must load again for `predict`.
+    csv, out = tmp_path / "load.csv", tmp_path / "out"
+    series_frame().to_csv(csv, index=False)
+    argv = [a for a in forecast_argv(csv, out) if a not in ("--hparam", "n_layers=1")]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main([*argv, "--model", "linear", "--epochs", "20"]) == 0
+        code = main(["predict", "--model", str(out / "model.keras"), "--csv", str(csv), "--out", str(tmp_path / "p.csv")])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())["metrics"]
+    assert metrics["model"]["mse_scaled"] < metrics["repeat last value"]["mse_scaled"]
+    assert len(pd.read_csv(tmp_path / "p.csv")) == PRED
