@@ -138,13 +138,22 @@ class TemporalEmbedding(base.Layer):
             indices.check_range("inputs", x, self._sizes.tolist(), labels)
         x = indices.apply_policy(x, self._sizes, self.out_of_range)
         out = None
-        for (start, stop), table in zip(GROUPS, self._group_tables()):
-            stop = stop or len(self._fields)
-            row = x[..., start]
-            for j in range(start + 1, stop):
-                row = row * int(self._sizes[j]) + x[..., j]
-            emb = ops.take(table, row, axis=0)
+        for digits, table in zip(self._row_digits(), self._group_tables()):
+            # A group's row is its fields as mixed-radix digits: one multiply and one sum
+            # (column slices are the costliest eager ops on TensorFlow).
+            emb = ops.take(table, ops.sum(x * digits, axis=-1), axis=0)
             out = emb if out is None else out + emb
+        return out
+
+    def _row_digits(self):
+        """Per group, int32 weights over the fields: row = sum(field * weight)."""
+        out = []
+        for start, stop in GROUPS:
+            stop = stop or len(self._fields)
+            weights = np.zeros(len(self._fields), "int32")
+            for j in range(start, stop):
+                weights[j] = int(np.prod(self._sizes[j + 1 : stop]))
+            out.append(weights)
         return out
 
     def compute_output_shape(self, input_shape):
