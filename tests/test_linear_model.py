@@ -78,7 +78,7 @@ def test_target_only_fit_uses_the_target_variate():
     values = np.stack([np.sin(2 * np.pi * t / 24 + k) + 0.1 * k for k in range(N_VARS)], 1)
     (x, marks), y = windows(values, dates, "h", np.arange(0, 700))
     model = build_model("linear", seq_len=SEQ, pred_len=PRED, n_vars=N_VARS, mark_dim=4, freq="h", target_index=2)
-    fit_least_squares(model, ((x, marks), y[..., 2:]), target_index=2)
+    fit_least_squares(model, ((x, marks), y[..., 2:]))
     got = keras.ops.convert_to_numpy(model([x[:50], marks[:50]]))
     assert got.shape == (50, PRED, 1)
     np.testing.assert_allclose(got, y[:50, :, 2:], atol=2e-3)

@@ -93,6 +93,12 @@ class TemporalEmbedding(base.Layer):
         self._fields = FIELDS if self._code == "t" else FIELDS[:4]
         sizes = [size for _, _, size in self._fields]
         self._sizes = np.asarray(sizes, "int32")
+        # Per group, int32 weights over the fields: its table row is sum(field * weight).
+        self._digits = [
+            np.array([np.prod(sizes[j + 1 : stop or None]) if start <= j < (stop or len(sizes)) else 0
+                      for j in range(len(sizes))], "int32")
+            for start, stop in GROUPS
+        ]
         for field, _, size in self._fields:
             setattr(self, f"{field}_embed", self._table(field, size))
 
@@ -138,22 +144,11 @@ class TemporalEmbedding(base.Layer):
             indices.check_range("inputs", x, self._sizes.tolist(), labels)
         x = indices.apply_policy(x, self._sizes, self.out_of_range)
         out = None
-        for digits, table in zip(self._row_digits(), self._group_tables()):
+        for digits, table in zip(self._digits, self._group_tables()):
             # A group's row is its fields as mixed-radix digits: one multiply and one sum
             # (column slices are the costliest eager ops on TensorFlow).
             emb = ops.take(table, ops.sum(x * digits, axis=-1), axis=0)
             out = emb if out is None else out + emb
-        return out
-
-    def _row_digits(self):
-        """Per group, int32 weights over the fields: row = sum(field * weight)."""
-        out = []
-        for start, stop in GROUPS:
-            stop = stop or len(self._fields)
-            weights = np.zeros(len(self._fields), "int32")
-            for j in range(start, stop):
-                weights[j] = int(np.prod(self._sizes[j + 1 : stop]))
-            out.append(weights)
         return out
 
     def compute_output_shape(self, input_shape):

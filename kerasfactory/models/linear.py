@@ -29,6 +29,7 @@ _TIME_OF_DAY = {
     "t": [(0, 59, 60), (1, 23, 3600)],
     "s": [(0, 59, 1), (1, 59, 60), (2, 23, 3600)],
 }
+_CYCLIC = (*_TIME_OF_DAY, "d", "b")  # codes whose marks give a phase: time of day, day of week
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
@@ -46,7 +47,7 @@ class Cycle(keras.layers.Layer):
         self.pred_len = checks.positive_int("pred_len", pred_len)
         self._code = normalize_freq(freq)
         self.freq = getattr(freq, "freqstr", freq)
-        if self.period > 1 and self._code not in (*_TIME_OF_DAY, "d", "b"):
+        if self.period > 1 and self._code not in _CYCLIC:
             raise ValueError(
                 f"`period` must be 1 for freq={self.freq!r} (a cycle needs time-of-day or "
                 f"day-of-week marks), got {self.period}"
@@ -81,7 +82,7 @@ class Cycle(keras.layers.Layer):
 
 def cycle_period(freq):
     """Steps per day for sub-daily `freq`, 7 daily, 5 business-daily, else 1 (no cycle)."""
-    if normalize_freq(freq) not in (*_TIME_OF_DAY, "d", "b"):
+    if normalize_freq(freq) not in _CYCLIC:
         return 1
     from kerasfactory.time_features import seasonal_period
 
@@ -109,11 +110,11 @@ def build_linear(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=
     return keras.Model([x, x_mark], y, name="cyclelinear")
 
 
-def fit_least_squares(model, train, val=None, alphas=(0.0, 1.0, 10.0, 100.0, 1000.0), target_index=None):
+def fit_least_squares(model, train, val=None, alphas=(0.0, 1.0, 10.0, 100.0, 1000.0)):
     """Sets a CycleLinear model's weights in closed form; returns `{"alpha", "val_mse"}`.
 
-    `train`, `val`: `((x, x_mark), y)` numpy windows, `y` holding every variate
-    (or only `target_index`'s, for a target-only model). `Q` becomes each
+    `train`, `val`: `((x, x_mark), y)` numpy windows, `y` holding what the model
+    outputs (every variate, or the target alone for a model built with `target_index`). `Q` becomes each
     variate's mean at each phase over the training windows; `W`, `b` the ridge
     solution from the de-cycled inputs to the de-cycled targets, all variates
     pooled, its penalty the one of `alphas` with the lowest validation MSE
@@ -121,6 +122,7 @@ def fit_least_squares(model, train, val=None, alphas=(0.0, 1.0, 10.0, 100.0, 100
     """
     cycle, linear = model.get_layer("cycle"), model.get_layer("linear")
     period = cycle.period
+    target_index = next((layer.cropping[0] for layer in model.layers if layer.name == "target"), None)
 
     def decycled(split):
         (x, x_mark), y = split
