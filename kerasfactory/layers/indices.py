@@ -85,3 +85,19 @@ def apply_policy(indices, size, out_of_range):
     if out_of_range == "wrap":
         return ops.mod(indices, size)
     return ops.minimum(ops.maximum(indices, 0), size - 1)
+
+
+def window_steps(count, stride, offsets, time, bound=None):
+    """int32 `(count, len(offsets))` input steps `i * stride + offsets[j]` of sliding windows.
+
+    `bound` maps steps outside `[0, time)` back in: `"wrap"` (modulo `time`),
+    `"clip"` (to `time - 1`) or `None` (left as they are). Numpy when `time` is
+    a Python int (a known length), else keras.ops (a symbolic one).
+    """
+    xp = np if isinstance(time, int) else ops
+    steps = xp.add(xp.arange(count, dtype="int32")[:, None] * stride, np.asarray(offsets, "int32"))
+    if bound == "wrap":
+        return xp.mod(steps, time)
+    if bound == "clip":
+        return xp.minimum(steps, time - 1)
+    return steps

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import base, checks
+from kerasfactory.layers import base, checks, indices
 from kerasfactory.layers.positional_embedding import PositionalEmbedding
 
 PADDINGS = ("end", "none")
@@ -88,22 +88,13 @@ class PatchEmbedding(base.Layer):
         self._check(input_shape)
         self.value_embedding.build((None, None, None, self.patch_len))
 
-    def _index(self, time):
-        """`(num_patches, patch_len)`: the steps each patch reads. Steps past the
-        end read the last one, which is the end padding. Numpy when `time` is
-        known, else keras.ops (symbolic time)."""
-        count = self.num_patches(time)
-        if isinstance(time, int):
-            steps = np.arange(count, dtype="int32")[:, None] * self.stride + np.arange(self.patch_len, dtype="int32")
-            return np.minimum(steps, time - 1)
-        steps = ops.arange(count, dtype="int32")[:, None] * self.stride + ops.arange(self.patch_len, dtype="int32")
-        return ops.minimum(steps, time - 1)
-
     def call(self, inputs, training=None):
         self._check(inputs.shape)
         x = ops.transpose(ops.cast(inputs, self.compute_dtype), (0, 2, 1))  # (batch, variates, time)
         time = inputs.shape[1] if inputs.shape[1] is not None else ops.shape(inputs)[1]
-        patches = ops.take(x, self._index(time), axis=2)  # (batch, variates, num_patches, patch_len)
+        # Steps past the end read the last one: that is the end padding.
+        steps = indices.window_steps(self.num_patches(time), self.stride, np.arange(self.patch_len), time, "clip")
+        patches = ops.take(x, steps, axis=2)  # (batch, variates, num_patches, patch_len)
         # The Dense's kernel used directly: one gather and one matmul, no concatenated padding.
         y = ops.matmul(patches, self.value_embedding.kernel) + self.position_embedding(patches[:, 0])[None]
         return self.dropout(y, training=True) if training else y

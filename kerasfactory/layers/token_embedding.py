@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import base, checks
+from kerasfactory.layers import base, checks, indices
 
 PADDINGS = ("same", "circular", "causal")
 
@@ -94,20 +94,6 @@ class TokenEmbedding(base.Layer):
         self._check(input_shape)
         self.conv.build((None, None, self.c_in))
 
-    def _indices(self, time):
-        """`(time, kernel_size)`: the steps that output step `t` reads, in the
-        zero-padded input, or modulo `time` for circular padding. Numpy when
-        `time` is known, else keras.ops (symbolic time)."""
-        circular = self.padding == "circular"
-        offsets = np.arange(self.kernel_size, dtype="int32")
-        if circular:
-            offsets -= (self.kernel_size - 1) // 2
-        if isinstance(time, int):
-            steps = np.arange(time, dtype="int32")[:, None] + offsets
-            return steps % time if circular else steps
-        steps = ops.arange(time, dtype="int32")[:, None] + offsets
-        return ops.mod(steps, time) if circular else steps
-
     def call(self, inputs):
         self._check(inputs.shape)
         x = ops.cast(inputs, self.compute_dtype)
@@ -119,7 +105,10 @@ class TokenEmbedding(base.Layer):
             left = self.kernel_size - 1 if self.padding == "causal" else (self.kernel_size - 1) // 2
             x = ops.pad(x, [[0, 0], [left, self.kernel_size - 1 - left], [0, 0]])
         time = inputs.shape[1] if inputs.shape[1] is not None else ops.shape(inputs)[1]
-        windows = ops.take(x, self._indices(time), axis=1)  # (batch, time, k, c_in)
+        # Output step t reads steps t + offsets of the zero-padded input, or wraps around.
+        offsets = np.arange(self.kernel_size) - ((self.kernel_size - 1) // 2 if self.padding == "circular" else 0)
+        steps = indices.window_steps(time, 1, offsets, time, "wrap" if self.padding == "circular" else None)
+        windows = ops.take(x, steps, axis=1)  # (batch, time, k, c_in)
         width = self.kernel_size * self.c_in
         if checks.traced(inputs):
             # Compiled (jit, tf.function): a 2-D matmul, which XLA differentiates
