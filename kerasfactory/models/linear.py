@@ -148,21 +148,23 @@ def fit_least_squares(model, train, val=None, alphas=(0.0, 1.0, 10.0, 100.0, 100
     mean_a, mean_b = a.mean(0), b.mean(0)
     a, b = a - mean_a, b - mean_b
     gram, cross = a.T @ a, a.T @ b
-    if val is not None:
-        va, vb = pooled(*decycled(val))
-    best = None
-    for alpha in alphas:
+
+    def solve(alpha):
         w = np.linalg.lstsq(gram + alpha * np.eye(L), cross, rcond=None)[0]  # min-norm if singular
-        bias = mean_b - mean_a @ w
-        score = float(np.mean((va @ w + bias - vb) ** 2)) if val is not None else 0.0
-        if best is None or score < best[0]:
-            best = (score, alpha, w, bias)
-        if val is None:
-            break
-    score, alpha, w, bias = best
+        return w, mean_b - mean_a @ w
+
+    if val is None:
+        alpha, val_mse = alphas[0], None
+        w, bias = solve(alpha)
+    else:
+        va, vb = pooled(*decycled(val))
+        fits = {alpha: solve(alpha) for alpha in alphas}
+        scores = {alpha: float(np.mean((va @ w + bias - vb) ** 2)) for alpha, (w, bias) in fits.items()}
+        alpha = min(scores, key=scores.get)
+        (w, bias), val_mse = fits[alpha], scores[alpha]
     full = np.zeros((period, cycle.n_vars))
     full[:, slice(None) if target_index is None else slice(target_index, target_index + 1)] = table
     cycle.table.assign(full.astype("float32"))
     linear.kernel.assign(w.astype("float32"))
     linear.bias.assign(bias.astype("float32"))
-    return {"alpha": alpha, "val_mse": score if val is not None else None}
+    return {"alpha": alpha, "val_mse": val_mse}
