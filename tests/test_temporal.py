@@ -1,6 +1,8 @@
 """Behaviour of FixedEmbedding, TemporalEmbedding and TimeFeatureEmbedding beyond the harness."""
 
 
+import copy
+
 import keras
 import numpy as np
 import pytest
@@ -15,6 +17,8 @@ from kerasfactory.layers import (
 )
 from tests import reference_torch
 from tests.cases_calendar import SIZES
+
+FIELDS = ("month", "day", "weekday", "hour", "minute")
 
 EAGER_ONLY = keras.backend.backend() == "torch"  # Keras runs PyTorch eagerly, even in predict
 
@@ -160,12 +164,28 @@ def test_minute_field_only_for_minutely_freq():
 def test_sub_layers_carry_the_reference_names_and_sizes():
     layer = TemporalEmbedding(8, "learned", "t")
     layer.build((None, None, 5))
-    for field, size in zip(("month", "day", "weekday", "hour", "minute"), SIZES):
+    for field, size in zip(FIELDS, SIZES):
         sub = getattr(layer, f"{field}_embed")
         assert isinstance(sub, keras.layers.Embedding) and sub.name == f"{field}_embed"
         assert tuple(sub.embeddings.shape) == (size, 8)
     fixed = TemporalEmbedding(8, "fixed", "t")
     assert [type(getattr(fixed, f"{f}_embed")) for f in ("month", "minute")] == [FixedEmbedding] * 2
+
+
+def test_fixed_sub_layers_made_on_access_are_the_fields_lookups_and_survive_copy_and_save(tmp_path):
+    x = valid_marks()
+    layer = TemporalEmbedding(8, "fixed", "t")
+    total = sum(numpy(getattr(layer, f"{f}_embed")(x[..., i])) for i, f in enumerate(FIELDS))
+    np.testing.assert_allclose(numpy(layer(x)), total, atol=1e-6)
+    assert layer.hour_embed is layer.hour_embed and layer.hour_embed.c_in == 24 and not layer.weights
+    assert copy.deepcopy(layer).minute_embed.c_in == 4
+    inp = keras.Input((None, 5), dtype="int32")
+    model = keras.Model(inp, layer(inp))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(numpy(loaded(x)), numpy(model(x)))
+    with pytest.raises(AttributeError, match="no attribute 'second_embed'"):
+        layer.second_embed
 
 
 def torch_long(x):

@@ -67,7 +67,9 @@ class TemporalEmbedding(base.Layer):
             call (a device sync); integer marks with `"wrap"`/`"clip"` never do.
 
     Sub-layers: `month_embed`, `day_embed`, `weekday_embed`, `hour_embed` and,
-    for minutely `freq`, `minute_embed` (the reference names).
+    for minutely `freq`, `minute_embed` (the reference names): `Embedding`
+    layers when learned, weightless `FixedEmbedding` layers (made on first
+    access) when fixed.
 
     Input shape: `(batch, time, >=4)` marks (`>=5` for minutely `freq`),
     integers or floats holding integral values (non-integral floats raise
@@ -99,25 +101,37 @@ class TemporalEmbedding(base.Layer):
                       for j in range(len(sizes))], "int32")
             for start, stop in GROUPS
         ]
-        for field, _, size in self._fields:
-            setattr(self, f"{field}_embed", self._table(field, size))
+        if self.embed_type == "learned":
+            for field, _, size in self._fields:
+                embed = keras.layers.Embedding(
+                    size,
+                    self.d_model,
+                    embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
+                    dtype=self.dtype_policy,
+                    name=f"{field}_embed",
+                )
+                setattr(self, f"{field}_embed", embed)
 
-    def _table(self, field, size):
-        name = f"{field}_embed"
-        if self.embed_type == "fixed":
-            return FixedEmbedding(size, self.d_model, dtype=self.dtype_policy, name=name)
-        return keras.layers.Embedding(
-            size,
-            self.d_model,
-            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
-            dtype=self.dtype_policy,
-            name=name,
-        )
+    def __getattr__(self, name):
+        # Fixed sub-layers hold no weights and `call` does not use them, so each is made
+        # on first access and left untracked: constructing four Keras layers would be
+        # 1-2 ms of every `TemporalEmbedding(...)` (benchmarks/embeddings.py).
+        state = self.__dict__
+        sizes = {f"{field}_embed": size for field, _, size in state.get("_fields", ())}
+        if state.get("embed_type") == "fixed" and name in sizes:
+            embed = FixedEmbedding(sizes[name], self.d_model, dtype=self.dtype_policy, name=name)
+            object.__setattr__(self, name, embed)
+            return embed
+        parent = getattr(super(), "__getattr__", None)  # torch.nn.Module's, on PyTorch
+        if parent is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return parent(name)
 
     def build(self, input_shape):
         self._check_shape(input_shape)
-        for field, _, _ in self._fields:
-            getattr(self, f"{field}_embed").build((None, None))
+        if self.embed_type == "learned":
+            for field, _, _ in self._fields:
+                getattr(self, f"{field}_embed").build((None, None))
 
     def _check_shape(self, shape):
         shape = checks.input_shape("inputs", shape, 3)
