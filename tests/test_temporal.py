@@ -108,6 +108,27 @@ def test_fixed_embedding_out_of_range_policy(mode):
     np.testing.assert_allclose(predict(layer, x), table[rows], atol=1e-7)
 
 
+@pytest.mark.parametrize("mode", ["wrap", "clip", "error"])
+def test_columns_past_the_fields_never_change_the_output_eagerly_or_compiled(mode):
+    extra = np.broadcast_to(np.array([-(2**31), 2**31 - 1, -5, 99], "int32"), (2, 6, 4))
+    marks = np.concatenate([valid_marks()[..., :4], extra], -1)
+    layer = TemporalEmbedding(8, "fixed", "h", out_of_range=mode)
+    expected = numpy(layer(marks[..., :4]))
+    np.testing.assert_allclose(numpy(layer(marks)), expected, atol=1e-6)
+    np.testing.assert_allclose(predict(layer, marks), expected, atol=1e-6)
+
+
+def test_fixed_tables_are_shared_after_compiled_calls_and_never_hold_graph_tensors():
+    from kerasfactory.layers import checks, sinusoid
+
+    marks = valid_marks()
+    first, second = TemporalEmbedding(8, freq="t"), TemporalEmbedding(8, freq="t")
+    compiled = predict(first, marks)  # traced first on JAX and TensorFlow
+    np.testing.assert_allclose(numpy(first(marks)), compiled, atol=1e-6)
+    np.testing.assert_array_equal(numpy(second(marks)), numpy(first(marks)))
+    assert sinusoid._LOOKUP_TABLES and not any(checks.traced(t) for t in sinusoid._LOOKUP_TABLES.values())
+
+
 def test_fixed_embedding_is_the_shared_sinusoid_table_and_holds_no_weights():
     layer = FixedEmbedding(13, 6)
     out = numpy(layer(np.arange(13, dtype="int32")[None]))

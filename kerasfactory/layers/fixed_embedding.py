@@ -2,7 +2,7 @@ import keras
 from keras import ops
 
 from kerasfactory.layers import base, checks, indices
-from kerasfactory.layers.sinusoid import constant, shared_table
+from kerasfactory.layers.sinusoid import lookup_table, shared_table
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
@@ -50,7 +50,9 @@ class FixedEmbedding(base.Layer):
             indices.check_range("inputs", x[..., None], [self.c_in])
         x = indices.apply_policy(x, self.c_in, self.out_of_range)
         # A constant, not a weight: computed once per size, never saved, never trained.
-        return ops.take(constant(shared_table(self.c_in, self.d_model), self.compute_dtype), x, axis=0)
+        table = lookup_table(("sinusoid", self.c_in, self.d_model), lambda: shared_table(self.c_in, self.d_model),
+                             self.compute_dtype, x)
+        return ops.take(table, x, axis=0)
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:2], self.d_model)

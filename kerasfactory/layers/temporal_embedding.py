@@ -7,7 +7,7 @@ from keras import ops
 from kerasfactory.layers import base, checks, indices
 from kerasfactory.layers.fixed_embedding import FixedEmbedding
 from kerasfactory.layers.freq import normalize_freq
-from kerasfactory.layers.sinusoid import constant, shared_table
+from kerasfactory.layers.sinusoid import lookup_table, shared_table
 
 EMBED_TYPES = ("fixed", "learned")
 # (field, column in the marks, table size): the Time-Series-Library sizes.
@@ -142,26 +142,37 @@ class TemporalEmbedding(base.Layer):
                 f"{[f for f, _, _ in self._fields]} for freq={self.freq!r}), got {shape[-1]}"
             )
 
-    def _group_tables(self):
+    def _group_tables(self, like):
         if self.embed_type == "fixed":
-            tables = _fixed_group_tables(tuple(self._sizes.tolist()), self.d_model)
-            return [constant(table, self.compute_dtype) for table in tables]
+            key = ("temporal", tuple(self._sizes.tolist()), self.d_model)
+            return [
+                lookup_table((*key, g), lambda g=g: _fixed_group_tables(*key[1:])[g], self.compute_dtype, like)
+                for g in range(len(GROUPS))
+            ]
         tables = [ops.cast(getattr(self, f"{f}_embed").embeddings, self.compute_dtype) for f, _, _ in self._fields]
         return [_outer_sum(tables[start:stop], ops.reshape) for start, stop in GROUPS]
 
     def call(self, inputs):
         self._check_shape(inputs.shape)
         # The fields are the first columns, in table order.
-        x = indices.to_int32("inputs", inputs)[..., : len(self._fields)]
+        x = indices.to_int32("inputs", inputs)
+        sizes, digits = self._sizes, self._digits
+        if self.out_of_range == "error" or x.shape[-1] is None:
+            x = x[..., : len(sizes)]
+        else:
+            # Further columns get size 1 and weight 0 rather than being sliced off:
+            # a column slice is one of the costliest eager ops on TensorFlow.
+            extra = x.shape[-1] - len(sizes)
+            sizes = np.pad(sizes, (0, extra), constant_values=1)
+            digits = [np.pad(d, (0, extra)) for d in digits]
         if self.out_of_range == "error":
             labels = [f"{field!r} (column {column})" for field, column, _ in self._fields]
-            indices.check_range("inputs", x, self._sizes.tolist(), labels)
-        x = indices.apply_policy(x, self._sizes, self.out_of_range)
+            indices.check_range("inputs", x, sizes.tolist(), labels)
+        x = indices.apply_policy(x, sizes, self.out_of_range)
         out = None
-        for digits, table in zip(self._digits, self._group_tables()):
-            # A group's row is its fields as mixed-radix digits: one multiply and one sum
-            # (column slices are the costliest eager ops on TensorFlow).
-            emb = ops.take(table, ops.sum(x * digits, axis=-1), axis=0)
+        for group_digits, table in zip(digits, self._group_tables(x)):
+            # A group's row is its fields as mixed-radix digits: one multiply and one sum.
+            emb = ops.take(table, ops.sum(x * group_digits, axis=-1), axis=0)
             out = emb if out is None else out + emb
         return out
 
