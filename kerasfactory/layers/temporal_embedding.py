@@ -117,11 +117,12 @@ class TemporalEmbedding(base.Layer):
         # on first access and left untracked: constructing four Keras layers would be
         # 1-2 ms of every `TemporalEmbedding(...)` (benchmarks/embeddings.py).
         state = self.__dict__
-        sizes = {f"{field}_embed": size for field, _, size in state.get("_fields", ())}
-        if state.get("embed_type") == "fixed" and name in sizes:
-            embed = FixedEmbedding(sizes[name], self.d_model, dtype=self.dtype_policy, name=name)
-            object.__setattr__(self, name, embed)
-            return embed
+        if name.endswith("_embed") and state.get("embed_type") == "fixed":
+            sizes = {f"{field}_embed": size for field, _, size in state.get("_fields", ())}
+            if name in sizes:
+                embed = FixedEmbedding(sizes[name], self.d_model, dtype=self.dtype_policy, name=name)
+                object.__setattr__(self, name, embed)
+                return embed
         parent = getattr(super(), "__getattr__", None)  # torch.nn.Module's, on PyTorch
         if parent is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
