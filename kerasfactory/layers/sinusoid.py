@@ -54,7 +54,7 @@ def lookup_table(key, make, dtype, like):
     """`constant(make(), dtype)` made once and reused, for layers that only gather from it.
 
     `key` names the content (`make`'s arguments). A tensor made while tracing
-    (`tf.function`) belongs to its graph and is not kept. On PyTorch the key
+    (a `tf.function` graph tensor, a JAX tracer) is not kept. On PyTorch the key
     includes the device of `like`, the tensor the table will meet; JAX and
     TensorFlow move constants where they are used. Never returned to users,
     so no caller can change it in place.
