@@ -94,3 +94,8 @@ def test_a_cycle_needs_time_of_day_or_day_of_week_marks():
 def test_marks_narrower_than_the_timef_width_are_refused():
     with pytest.raises(ValueError, match=r"`mark_dim` must be >= 4 \(the timeF width of freq='h'\), got 2"):
         build_model("linear", seq_len=SEQ, pred_len=PRED, n_vars=N_VARS, mark_dim=2, freq="h")
+
+
+def test_non_numeric_marks_raise_the_same_type_error_as_every_layer():
+    with pytest.raises(TypeError, match="`x_mark` must hold floats, integers or booleans, got dtype str"):
+        Cycle(24, 7, 4)(np.full((1, 3, 4), "a"))

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import checks
+from kerasfactory.layers import base, checks
 from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
 from kerasfactory.models import common
 
@@ -33,7 +33,7 @@ _CYCLIC = (*_TIME_OF_DAY, "d", "b")  # codes whose marks give a phase: time of d
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class Cycle(keras.layers.Layer):
+class Cycle(base.Layer):
     """The `(period, n_vars)` table `Q`, looked up over a window's input and forecast steps.
 
     `call(x_mark)` returns `(Q over the seq_len input steps, Q over the pred_len
