@@ -36,13 +36,14 @@ and the torch-backend process; JAX and TensorFlow use all cores by default.
 `--malloc warm` starts every process (reference and backends alike) with
 glibc's malloc thresholds where a long-running process leaves them
 (`MALLOC_MMAP_THRESHOLD_` 32 MiB, its dynamic maximum, `MALLOC_TRIM_THRESHOLD_`
-twice that). By default a fresh process maps each buffer of more than a few
-MiB anew and page-faults on every write to it until a larger buffer has been
-freed: the reference TokenEmbedding forward then spends most of its time
-zeroing pages (6-7 ms against about 1 ms warm), and eager JAX/TensorFlow
-layers that hold several such buffers at once pay the same. Both are real
-costs; the default mode measures what a short script sees, `warm` what a
-training or serving process sees once it has freed any large batch.
+twice that). By default glibc's mmap threshold starts at 128 KiB and rises
+only to the largest buffer freed so far, and free memory above twice that goes
+back to the OS, so a call that allocates several buffers of megabytes gets
+fresh pages, a page fault per 4 KiB written, every time: the reference
+TokenEmbedding forward then spends most of its time zeroing pages (6-8 ms in
+a fresh process against about 1 ms warm), as do eager layers that hold several
+such buffers at once. The default mode measures what a short script sees,
+`warm` what a training or serving process sees once it has freed a large batch.
 """
 
 import argparse
