@@ -108,6 +108,9 @@ class TokenEmbedding(base.Layer):
         backend = keras.backend.backend()
         if eager and (backend == "tensorflow" or (backend == "jax" and self.padding == "same")):
             return self._eager_conv(x, time)
+        return self._gather_contract(x, time, eager)
+
+    def _gather_contract(self, x, time, eager):
         # One gather of the padded input and one contraction with the conv
         # kernel: the convolution's sum in a few backend ops, faster than a
         # generic conv when compiled, on PyTorch, and on JAX unless "same".
@@ -138,11 +141,12 @@ class TokenEmbedding(base.Layer):
         return ops.tensordot(windows, kernel, axes=1)
 
     def _eager_conv(self, x, time):
-        # Measured per backend (interleaved whole-call A/B): eager TensorFlow runs
-        # one (oneDNN) convolution 8-35 % faster than the gather and contraction
-        # (Keras's `take` is seven eager ops there), and eager JAX 10-25 % faster
-        # for "same" padding, which needs no separate pad. Not on PyTorch, where
-        # the separate bias add costs more than it saves.
+        # Measured per backend (benchmarks/token_paths.py): eager TensorFlow runs
+        # one (oneDNN) convolution 3-37 % faster than the gather and contraction
+        # (Keras's `take` is seven eager ops there), and eager JAX up to 15 %
+        # faster for "same" padding, which needs no separate pad. Not on PyTorch:
+        # there the conv is 20-40 % faster once malloc's thresholds have risen,
+        # but 1.4-7x slower in a fresh process (page faults on its new buffers).
         left, right = self._margins()
         if self.padding == "same":
             y = ops.conv(x, self.conv.kernel, padding="same")  # TF and XLA pad (k - 1) // 2 first, as ours
