@@ -188,10 +188,9 @@ def setup(quick, to_tensor):
 # ---------------------------------------------------------------- ours
 
 
-def keras_worker(quick):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+def keras_sync():
+    """This process's Keras backend, set up as the reference is; returns a `sync(out)` for `measure`."""
     import keras
-    from keras import ops
 
     backend = keras.backend.backend()
     if backend == "torch":
@@ -201,13 +200,16 @@ def keras_worker(quick):
     if backend == "jax":
         import jax
 
-        def sync(out):
-            jax.block_until_ready(out)
-    else:
+        return jax.block_until_ready
+    return lambda out: out
 
-        def sync(out):
-            return out
 
+def keras_worker(quick):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    from keras import ops
+
+    sync = keras_sync()
     from kerasfactory import layers
 
     repeats, rng, x, marks = setup(quick, ops.convert_to_tensor)

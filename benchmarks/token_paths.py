@@ -7,8 +7,9 @@ steps and one contraction with the kernel (`_gather_contract`), or one
 `ops.conv` of the padded input (`_eager_conv`). `call` picks the conv on
 TensorFlow, and on JAX with "same" padding. This script times both bodies on
 the same layer and input (batch 32, time 96, c_in 7, d_model 512, float32) in
-one process per backend, interleaved: each round times 25 calls of one path,
-then 25 of the other, and each figure is the median over the rounds. Keras's
+one process per backend, interleaved: each round times one path for about
+0.05 s (after warm-up, as `embeddings.py` times), then the other, and each
+figure is the median over the rounds. Keras's
 `Layer.__call__` is left out: it costs both paths the same. `conv / gather`
 below 1 means the conv is faster; `picked` is what `call` runs.
 Rerun it when Keras or a backend is upgraded: the choice is a measurement.
@@ -19,11 +20,10 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from embeddings import BACKENDS, WARM_MALLOC  # noqa: E402
+from embeddings import BACKENDS, WARM_MALLOC, keras_sync, measure  # noqa: E402
 
 CONFIGS = [(padding, bias) for padding in ("same", "circular", "causal") for bias in (True, False)]
 
@@ -34,24 +34,8 @@ def worker(rounds):
 
     from kerasfactory.layers import TokenEmbedding
 
+    sync = keras_sync()
     x = keras.ops.convert_to_tensor(np.random.default_rng(0).standard_normal((32, 96, 7)).astype("float32"))
-
-    def sync(out):
-        if hasattr(out, "block_until_ready"):
-            out.block_until_ready()
-        else:
-            keras.ops.convert_to_numpy(out[:1, :1, :1])
-
-    def median_ms(fn, calls=25):
-        for _ in range(5):
-            sync(fn())
-        times = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            sync(fn())
-            times.append(time.perf_counter() - start)
-        return 1e3 * statistics.median(times)
-
     for padding, bias in CONFIGS:
         layer = TokenEmbedding(7, 512, padding=padding, use_bias=bias)
         layer(x)
@@ -62,11 +46,10 @@ def worker(rounds):
         ms = {name: [] for name in paths}
         for _ in range(rounds):
             for name, fn in paths.items():
-                ms[name].append(median_ms(fn))
+                ms[name].append(measure(fn, sync, 1, target_s=0.05)["ms"])
         conv, gather = (statistics.median(ms[name]) for name in ("conv", "gather"))
-        backend = keras.backend.backend()
-        picked = "conv" if backend == "tensorflow" or (backend == "jax" and padding == "same") else "gather"
-        print(f"{backend}\t{padding}\t{bias}\t{conv:.2f}\t{gather:.2f}\t{conv / gather:.2f}\t{picked}", flush=True)
+        print(f"{keras.backend.backend()}\t{padding}\t{bias}\t{conv:.2f}\t{gather:.2f}\t{conv / gather:.2f}"
+              f"\t{layer._eager_path()}", flush=True)
 
 
 def main(argv=None):
@@ -80,7 +63,7 @@ def main(argv=None):
         sys.path.insert(0, ROOT)
         worker(args.rounds)
         return
-    print(f"malloc {args.malloc}, medians over {args.rounds} interleaved rounds of 25 calls")
+    print(f"malloc {args.malloc}, medians over {args.rounds} interleaved rounds")
     print(f"{'backend':<12}{'padding':<10}{'bias':<7}{'conv ms':>9}{'gather ms':>11}{'conv/gather':>13}  picked")
     for backend in args.backends:
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)

@@ -105,10 +105,14 @@ class TokenEmbedding(base.Layer):
         x = ops.cast(inputs, self.compute_dtype)
         time = inputs.shape[1] if inputs.shape[1] is not None else ops.shape(inputs)[1]
         eager = not checks.traced(inputs)
-        backend = keras.backend.backend()
-        if eager and (backend == "tensorflow" or (backend == "jax" and self.padding == "same")):
+        if eager and self._eager_path() == "conv":
             return self._eager_conv(x, time)
         return self._gather_contract(x, time, eager)
+
+    def _eager_path(self):
+        """`"conv"` or `"gather"`: the faster eager body on this backend (benchmarks/token_paths.py)."""
+        backend = keras.backend.backend()
+        return "conv" if backend == "tensorflow" or (backend == "jax" and self.padding == "same") else "gather"
 
     def _gather_contract(self, x, time, eager):
         # One gather of the padded input and one contraction with the conv
@@ -152,7 +156,7 @@ class TokenEmbedding(base.Layer):
             y = ops.conv(x, self.conv.kernel, padding="same")  # TF and XLA pad (k - 1) // 2 first, as ours
         else:
             if self.padding == "causal":
-                x = ops.pad(x, [[0, 0], [left, 0], [0, 0]])
+                x = ops.pad(x, [[0, 0], [left, right], [0, 0]])
             elif max(left, right) <= time:
                 x = ops.concatenate([x[:, time - left :], x, x[:, :right]], axis=1)
             else:  # the kernel wraps around the series more than once
