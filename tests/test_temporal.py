@@ -119,14 +119,14 @@ def test_columns_past_the_fields_never_change_the_output_eagerly_or_compiled(mod
 
 
 def test_fixed_tables_are_shared_after_compiled_calls_and_never_hold_graph_tensors():
-    from kerasfactory.layers import checks, sinusoid
+    from kerasfactory.layers import checks, tables
 
     marks = valid_marks()
     first, second = TemporalEmbedding(8, freq="t"), TemporalEmbedding(8, freq="t")
     compiled = predict(first, marks)  # traced first on JAX and TensorFlow
     np.testing.assert_allclose(numpy(first(marks)), compiled, atol=1e-6)
     np.testing.assert_array_equal(numpy(second(marks)), numpy(first(marks)))
-    assert sinusoid._LOOKUP_TABLES and not any(checks.traced(t) for t in sinusoid._LOOKUP_TABLES.values())
+    assert tables._LOOKUP_TABLES and not any(checks.traced(t) for t in tables._LOOKUP_TABLES.values())
 
 
 def test_fixed_embedding_is_the_shared_sinusoid_table_and_holds_no_weights():

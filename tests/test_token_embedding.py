@@ -143,6 +143,23 @@ def test_compiled_calls_take_the_traced_path_and_eager_calls_do_not(monkeypatch)
     assert seen and all(flag == compiled for flag in seen)
 
 
+def test_gather_steps_are_made_once_per_length_and_never_kept_from_a_trace():
+    from kerasfactory.layers import indices, tables
+
+    tables._LOOKUP_TABLES.clear()
+    layer = TokenEmbedding(3, 4, padding="circular")
+    x = randn(2, 13, 3)
+    compiled = keras.Sequential([keras.Input((13, 3)), layer]).predict(x, verbose=0)  # traced first
+    assert not any(checks.traced(t) for t in tables._LOOKUP_TABLES.values())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), compiled, atol=1e-5)
+    like = keras.ops.convert_to_tensor(x)
+    steps = indices.window_steps(13, 1, [-1, 0, 1], 13, "wrap", like)
+    assert indices.window_steps(13, 1, np.array([-1, 0, 1]), 13, "wrap", like) is steps
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(steps), (np.arange(13)[:, None] + [-1, 0, 1]) % 13)
+    longer = indices.window_steps(14, 1, [-1, 0, 1], 14, "wrap", like)
+    assert keras.ops.convert_to_numpy(longer)[-1].tolist() == [12, 13, 0]
+
+
 def test_integer_inputs_are_cast_to_compute_dtype():
     layer = TokenEmbedding(3, 4)
     x = np.arange(2 * 5 * 3, dtype="int32").reshape(2, 5, 3)

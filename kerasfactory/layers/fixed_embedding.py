@@ -2,7 +2,8 @@ import keras
 from keras import ops
 
 from kerasfactory.layers import base, checks, indices
-from kerasfactory.layers.sinusoid import lookup_table, shared_table
+from kerasfactory.layers.sinusoid import shared_table
+from kerasfactory.layers.tables import lookup_table
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")

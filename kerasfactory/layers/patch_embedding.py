@@ -93,7 +93,7 @@ class PatchEmbedding(base.Layer):
         x = ops.transpose(ops.cast(inputs, self.compute_dtype), (0, 2, 1))  # (batch, variates, time)
         time = inputs.shape[1] if inputs.shape[1] is not None else ops.shape(inputs)[1]
         # Steps past the end read the last one: that is the end padding.
-        steps = indices.window_steps(self.num_patches(time), self.stride, np.arange(self.patch_len), time, "clip")
+        steps = indices.window_steps(self.num_patches(time), self.stride, np.arange(self.patch_len), time, "clip", x)
         patches = ops.take(x, steps, axis=2)  # (batch, variates, num_patches, patch_len)
         # The Dense's kernel used directly: one gather and one matmul, no concatenated padding.
         y = ops.matmul(patches, self.value_embedding.kernel) + self.position_embedding(patches[:, 0])[None]

@@ -2,7 +2,8 @@ import keras
 from keras import ops
 
 from kerasfactory.layers import base, checks
-from kerasfactory.layers.sinusoid import constant, shared_table
+from kerasfactory.layers.sinusoid import shared_table
+from kerasfactory.layers.tables import constant
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")

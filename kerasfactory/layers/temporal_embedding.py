@@ -7,7 +7,8 @@ from keras import ops
 from kerasfactory.layers import base, checks, indices
 from kerasfactory.layers.fixed_embedding import FixedEmbedding
 from kerasfactory.layers.freq import normalize_freq
-from kerasfactory.layers.sinusoid import lookup_table, shared_table
+from kerasfactory.layers.sinusoid import shared_table
+from kerasfactory.layers.tables import lookup_table
 
 EMBED_TYPES = ("fixed", "learned")
 # (field, column in the marks, table size): the Time-Series-Library sizes.

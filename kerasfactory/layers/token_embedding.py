@@ -123,7 +123,7 @@ class TokenEmbedding(base.Layer):
             x = ops.pad(x, [[0, 0], [left, right], [0, 0]])
         # Output step t reads steps t + offsets of the zero-padded input, or wraps around.
         offsets = np.arange(self.kernel_size) - (left if self.padding == "circular" else 0)
-        steps = indices.window_steps(time, 1, offsets, time, "wrap" if self.padding == "circular" else None)
+        steps = indices.window_steps(time, 1, offsets, time, "wrap" if self.padding == "circular" else None, x)
         windows = ops.take(x, steps, axis=1)  # (batch, time, k, c_in)
         width = self.kernel_size * self.c_in
         if not eager:
