@@ -127,6 +127,11 @@ def test_fixed_tables_are_shared_after_compiled_calls_and_never_hold_graph_tenso
     np.testing.assert_allclose(numpy(first(marks)), compiled, atol=1e-6)
     np.testing.assert_array_equal(numpy(second(marks)), numpy(first(marks)))
     assert tables._LOOKUP_TABLES and not any(checks.traced(t) for t in tables._LOOKUP_TABLES.values())
+    # The per-column digit weights too are backend constants made once, not numpy met per call.
+    kept = dict(tables._LOOKUP_TABLES)
+    TemporalEmbedding(8, freq="t")(marks)
+    assert tables._LOOKUP_TABLES.keys() == kept.keys() and all(tables._LOOKUP_TABLES[k] is v for k, v in kept.items())
+    assert any(key[0][0] == "temporal_digits" for key in kept)
 
 
 def test_fixed_embedding_is_the_shared_sinusoid_table_and_holds_no_weights():

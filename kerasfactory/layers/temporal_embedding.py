@@ -4,11 +4,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import base, checks, indices
+from kerasfactory.layers import base, checks, indices, tables
 from kerasfactory.layers.fixed_embedding import FixedEmbedding
 from kerasfactory.layers.freq import normalize_freq
 from kerasfactory.layers.sinusoid import shared_table
-from kerasfactory.layers.tables import lookup_table
 
 EMBED_TYPES = ("fixed", "learned")
 # (field, column in the marks, table size): the Time-Series-Library sizes.
@@ -148,11 +147,11 @@ class TemporalEmbedding(base.Layer):
         if self.embed_type == "fixed":
             key = ("temporal", tuple(self._sizes.tolist()), self.d_model)
             return [
-                lookup_table((*key, g), lambda g=g: _fixed_group_tables(*key[1:])[g], self.compute_dtype, like)
+                tables.lookup_table((*key, g), lambda g=g: _fixed_group_tables(*key[1:])[g], self.compute_dtype, like)
                 for g in range(len(GROUPS))
             ]
-        tables = [ops.cast(getattr(self, f"{f}_embed").embeddings, self.compute_dtype) for f, _, _ in self._fields]
-        return [_outer_sum(tables[start:stop], ops.reshape) for start, stop in GROUPS]
+        learned = [ops.cast(getattr(self, f"{f}_embed").embeddings, self.compute_dtype) for f, _, _ in self._fields]
+        return [_outer_sum(learned[start:stop], ops.reshape) for start, stop in GROUPS]
 
     def call(self, inputs):
         self._check_shape(inputs.shape)
@@ -170,6 +169,9 @@ class TemporalEmbedding(base.Layer):
         if self.out_of_range == "error":
             labels = [f"{field!r} (column {column})" for field, column, _ in self._fields]
             indices.check_range("inputs", x, sizes.tolist(), labels)
+        # Backend constants made once per column layout, not converted from numpy every call.
+        key = ("temporal_digits", tuple(sizes.tolist()))
+        sizes, *digits = (tables.lookup_table((*key, i), lambda a=a: a, "int32", x) for i, a in enumerate((sizes, *digits)))
         x = indices.apply_policy(x, sizes, self.out_of_range)
         out = None
         for group_digits, table in zip(digits, self._group_tables(x)):
