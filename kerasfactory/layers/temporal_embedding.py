@@ -171,7 +171,9 @@ class TemporalEmbedding(base.Layer):
             indices.check_range("inputs", x, sizes.tolist(), labels)
         # Backend constants made once per column layout, not converted from numpy every call.
         key = ("temporal_digits", tuple(sizes.tolist()))
-        sizes, *digits = (tables.lookup_table((*key, i), lambda a=a: a, "int32", x) for i, a in enumerate((sizes, *digits)))
+        sizes, *digits = (
+            tables.lookup_table((*key, i), lambda a=a: a, "int32", x) for i, a in enumerate((sizes, *digits))
+        )
         x = indices.apply_policy(x, sizes, self.out_of_range)
         out = None
         for group_digits, table in zip(digits, self._group_tables(x)):

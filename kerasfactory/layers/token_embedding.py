@@ -146,10 +146,10 @@ class TokenEmbedding(base.Layer):
 
     def _eager_conv(self, x, time):
         # Measured per backend (benchmarks/token_paths.py): eager TensorFlow runs
-        # one (oneDNN) convolution 3-37 % faster than the gather and contraction
-        # (Keras's `take` is seven eager ops there), and eager JAX up to 15 %
+        # one (oneDNN) convolution up to 46 % faster than the gather and contraction
+        # (Keras's `take` is seven eager ops there), and eager JAX up to 25 %
         # faster for "same" padding, which needs no separate pad. Not on PyTorch:
-        # there the conv is 20-40 % faster once malloc's thresholds have risen,
+        # there the conv is 8-43 % faster once malloc's thresholds have risen,
         # but 1.4-7x slower in a fresh process (page faults on its new buffers).
         left, right = self._margins()
         if self.padding == "same":
