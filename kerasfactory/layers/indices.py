@@ -59,7 +59,7 @@ def check_range(name, x, sizes, labels=None):
     read back; the whole input only to report the error. In traced code
     nothing is checked.
     """
-    limits = ops.convert_to_tensor(np.asarray(sizes, dtype="int32"))
+    limits = tables.lookup_table(("limits", tuple(sizes)), lambda: np.asarray(sizes), "int32", x)
     outside = ops.logical_or(ops.less(x, 0), ops.greater_equal(x, limits))
     flags = concrete(ops.any(ops.reshape(outside, (-1, len(sizes))), axis=0))
     if flags is None or not flags.any():
