@@ -177,6 +177,18 @@ def test_nan_is_accepted_with_fill(tmp_path):
     assert np.isfinite(load_series(csv, fill="interpolate").values).all()
 
 
+def test_bad_input_is_reported_before_any_backend_is_imported(tmp_path):
+    # TensorFlow writes start-up lines to stderr whatever TF_CPP_MIN_LOG_LEVEL says
+    # (on CPUs where it turns oneDNN on), so the one-line error needs Keras unimported.
+    code = (
+        "import sys; from kerasfactory.forecast.cli import main; "
+        f"code = main(['forecast', '--csv', {str(tmp_path / 'missing.csv')!r}]); "
+        "print(code, sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert result.stdout.split("\n")[-2] == "2 []", result.stdout + result.stderr
+
+
 def test_python_dash_m_reports_bad_input_without_traceback(tmp_path):
     missing = tmp_path / "missing.csv"
     result = subprocess.run(

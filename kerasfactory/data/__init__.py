@@ -8,10 +8,20 @@ from kerasfactory.data.errors import DataError
 from kerasfactory.data.loading import FILLS, Series, load_series, read_csv
 from kerasfactory.data.prepare import FEATURES, ForecastData, feature_columns, marks_for, prepare
 from kerasfactory.data.splits import DEFAULT_FRACTIONS, parse_split, split_borders
-from kerasfactory.data.windows import WindowDataset
 
 __all__ = [
     "DATASETS", "DEFAULT_FRACTIONS", "DataError", "DatasetSpec", "FEATURES", "FILLS",
     "ForecastData", "Series", "WindowDataset", "feature_columns", "load_series",
     "marks_for", "parse_split", "prepare", "read_csv", "split_borders", "vic_elec",
 ]
+
+
+def __getattr__(name):
+    # WindowDataset imports Keras, and with it the backend; loading and checking
+    # data does not, so the command line reports bad input before any backend
+    # starts (TensorFlow writes start-up lines to stderr whatever its log level).
+    if name == "WindowDataset":
+        from kerasfactory.data.windows import WindowDataset
+
+        return WindowDataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

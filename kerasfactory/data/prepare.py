@@ -7,7 +7,6 @@ from sklearn.preprocessing import StandardScaler
 
 from kerasfactory.data.errors import DataError
 from kerasfactory.data.splits import DEFAULT_FRACTIONS, SPLIT_NAMES, split_borders
-from kerasfactory.data.windows import WindowDataset
 
 FEATURES = ("M", "S", "MS")
 
@@ -78,6 +77,8 @@ class ForecastData:
 def prepare(series, *, target, features="MS", seq_len=96, pred_len=48, batch_size=32,
             split=DEFAULT_FRACTIONS, seed=0):
     """Splits `series` chronologically, fits the scaler on training rows, makes windows."""
+    from kerasfactory.data.windows import WindowDataset  # imports Keras (see the package)
+
     if target not in series.columns:
         raise DataError(
             f"The target column {target!r} is not among the loaded columns "
