@@ -204,6 +204,30 @@ def keras_sync():
     return lambda out: out
 
 
+def keras_token_rows(x, rng, sync, repeats, defaults=False):
+    """TokenEmbedding forward (circular, no bias; with `defaults` also the default layer) and
+    train step; returns the rows, the one-layer model and its training target."""
+    import keras
+    from keras import ops
+
+    from kerasfactory import layers
+
+    results = {}
+    token = layers.TokenEmbedding(C_IN, D_MODEL, padding="circular", use_bias=False)
+    results["token_forward"] = measure(lambda: token(x), sync, repeats)
+    if defaults:
+        default_token = layers.TokenEmbedding(C_IN, D_MODEL)
+        results["token_forward_defaults"] = measure(lambda: default_token(x), sync, repeats)
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((T, C_IN))
+    model = keras.Model(inp, layers.TokenEmbedding(C_IN, D_MODEL, padding="circular", use_bias=False)(inp))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    target = ops.convert_to_tensor(rng.standard_normal((B, T, D_MODEL)).astype("float32"))
+    results["token_train_step"] = train_step(model, x, target, sync, repeats, "train_on_batch")
+    return results, model, target
+
+
 def keras_worker(quick):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
@@ -213,19 +237,7 @@ def keras_worker(quick):
     from kerasfactory import layers
 
     repeats, rng, x, marks = setup(quick, ops.convert_to_tensor)
-    results = {}
-
-    token = layers.TokenEmbedding(C_IN, D_MODEL, padding="circular", use_bias=False)
-    results["token_forward"] = measure(lambda: token(x), sync, repeats)
-    default_token = layers.TokenEmbedding(C_IN, D_MODEL)
-    results["token_forward_defaults"] = measure(lambda: default_token(x), sync, repeats)
-
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((T, C_IN))
-    model = keras.Model(inp, layers.TokenEmbedding(C_IN, D_MODEL, padding="circular", use_bias=False)(inp))
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-    target = ops.convert_to_tensor(rng.standard_normal((B, T, D_MODEL)).astype("float32"))
-    results["token_train_step"] = train_step(model, x, target, sync, repeats, "train_on_batch")
+    results = keras_token_rows(x, rng, sync, repeats, defaults=True)[0]
 
     results["positional_first_call"] = measure_fresh(
         lambda: layers.PositionalEmbedding(5000, d_model=D_MODEL)(x), sync, repeats
@@ -278,26 +290,19 @@ def keras_model_rows(keras, ops, rng, sync, repeats):
 # ---------------------------------------------------------------- reference
 
 
-def reference_worker(quick):
+def reference_token_rows(x, rng, sync, repeats, defaults=False):
+    """The reference's rows of `keras_token_rows`: forward under `no_grad`, and a train step."""
     import torch
 
-    sys.path.insert(0, ROOT)
     from tests import reference_torch as ref
 
-    torch.set_num_threads(os.cpu_count())
-    torch.manual_seed(0)
-
-    def sync(out):
-        return out
-
-    repeats, rng, x, marks = setup(quick, torch.from_numpy)
     results = {}
-
     token = ref.TokenEmbedding(C_IN, D_MODEL).eval()
     with torch.no_grad():
         results["token_forward"] = measure(lambda: token(x), sync, repeats)
-        default_token = ref.TokenEmbedding(C_IN, D_MODEL, padding="same", bias=True).eval()
-        results["token_forward_defaults"] = measure(lambda: default_token(x), sync, repeats)
+        if defaults:
+            default_token = ref.TokenEmbedding(C_IN, D_MODEL, padding="same", bias=True).eval()
+            results["token_forward_defaults"] = measure(lambda: default_token(x), sync, repeats)
 
     model = ref.TokenEmbedding(C_IN, D_MODEL)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
@@ -312,6 +317,23 @@ def reference_worker(quick):
 
     results["token_train_step"] = measure(step, sync, repeats)
     results["token_train_step"]["how"] = "zero_grad, forward, mse, backward, Adam.step"
+    return results
+
+
+def reference_worker(quick):
+    import torch
+
+    sys.path.insert(0, ROOT)
+    from tests import reference_torch as ref
+
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+
+    def sync(out):
+        return out
+
+    repeats, rng, x, marks = setup(quick, torch.from_numpy)
+    results = reference_token_rows(x, rng, sync, repeats, defaults=True)
 
     with torch.no_grad():
         results["positional_first_call"] = measure_fresh(
@@ -419,8 +441,8 @@ def reference_model_rows(torch, ref, rng, sync, repeats):
 # ---------------------------------------------------------------- driver
 
 
-def run_worker(kind, quick, malloc="default"):
-    """Runs one worker in a fresh process and returns its results (or an error string)."""
+def run_worker(kind, quick, malloc="default", script=__file__):
+    """Runs one worker of `script` in a fresh process and returns its results (or an error string)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
     if malloc == "warm":
         env.update(WARM_MALLOC)
@@ -428,7 +450,7 @@ def run_worker(kind, quick, malloc="default"):
         env["KERAS_BACKEND"] = kind
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "result.json")
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--out", out]
+        cmd = [sys.executable, os.path.abspath(script), "--worker", kind, "--out", out]
         if quick:
             cmd.append("--quick")
         proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)

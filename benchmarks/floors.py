@@ -1,0 +1,157 @@
+"""TokenEmbedding beside the floors under it, against its targets, in one run.
+
+    python benchmarks/floors.py [--backends jax tensorflow torch] [--rounds 3] [--malloc warm] [--json PATH]
+
+The Performance issue asks for TokenEmbedding forward <= 0.15 x the PyTorch
+reference on the fastest backend and <= 0.5 x on every backend, and a train
+step <= 0.2 x on the fastest. This script measures, per backend and in the
+same run as the reference (rounds, processes and timing as in
+`embeddings.py`, whose rows it reuses):
+
+- the layer, as `embeddings.py` times it (eager call, circular, no bias);
+- the contraction alone: one eager `ops.matmul` of the (batch * time,
+  kernel_size * c_in) windows with the (kernel_size * c_in, d_model) kernel,
+  i.e. the arithmetic and the 6.3 MB output that any body has to produce;
+- Keras's `Layer.__call__` around a layer that returns its input;
+- the train step with `train_on_batch`, as `embeddings.py` times it, and the
+  compiled train function alone (Keras's `model.train_function`, called as
+  `train_on_batch` calls it, without `train_on_batch`'s own work: building
+  the batch, writing the variables back, turning the logs into numpy);
+- each target in milliseconds, from the reference of the same run.
+
+A floor above its target means no body of the layer can meet that target on
+this machine: the figures say where the time goes, not how to hide it.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from embeddings import (
+    BACKENDS,
+    C_IN,
+    D_MODEL,
+    ROOT,
+    keras_sync,
+    keras_token_rows,
+    machine,
+    measure,
+    merge_rounds,
+    reference_token_rows,
+    run_worker,
+    setup,
+)
+
+ROWS = [
+    ("token_forward", "TokenEmbedding forward (layer call)"),
+    ("contraction", "  contraction alone (one eager ops.matmul)"),
+    ("identity_call", "  Layer.__call__ of an identity layer"),
+    ("token_train_step", "TokenEmbedding train step (train_on_batch)"),
+    ("train_function", "  compiled train function alone"),
+]
+# The reference row each of ours is divided by.
+BASE = {"contraction": "token_forward", "identity_call": "token_forward", "train_function": "token_train_step"}
+TARGETS = [("token_forward", 0.15, "the fastest backend"), ("token_forward", 0.5, "every backend"),
+           ("token_train_step", 0.2, "the fastest backend")]
+
+
+def keras_worker(quick):
+    import keras
+    from keras import ops
+
+    sync = keras_sync()
+    repeats, rng, x, _ = setup(quick, ops.convert_to_tensor)
+    results, model, target = keras_token_rows(x, rng, sync, repeats)
+
+    width = 3 * C_IN
+    windows = ops.convert_to_tensor(rng.standard_normal((x.shape[0] * x.shape[1], width)).astype("float32"))
+    kernel = ops.convert_to_tensor(rng.standard_normal((width, D_MODEL)).astype("float32"))
+    results["contraction"] = measure(lambda: ops.matmul(windows, kernel), sync, repeats)
+    identity = keras.layers.Identity()
+    results["identity_call"] = measure(lambda: identity(x), sync, repeats)
+
+    # Last: on JAX the train function donates the model's variables.
+    batch = (x, target, None)
+    if keras.backend.backend() == "jax":
+        state = [model._get_jax_state(trainable_variables=True, non_trainable_variables=True,
+                                      optimizer_variables=True, metrics_variables=True)]
+
+        def step():
+            state[0] = model.train_function(state[0], iter([batch]))[1]
+            return state[0]
+    elif keras.backend.backend() == "tensorflow":
+        def step():
+            return model.train_function(iter([batch]))
+    else:
+        def step():
+            return model.train_function([batch])
+    results["train_function"] = measure(step, sync, repeats)
+    return results
+
+
+def reference_worker(quick):
+    import torch
+
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+    repeats, rng, x, _ = setup(quick, torch.from_numpy)
+    return reference_token_rows(x, rng, lambda out: out, repeats)
+
+
+def table(results, backends):
+    ref = results["reference"]
+    head = f"{'row (B=32, T=96, c_in=7, d=512, float32)':<46}{'reference':>11}" + "".join(
+        f"{b + ' ms':>15}{'ratio':>7}" for b in backends)
+    lines = [head, "-" * len(head)]
+    for key, label in ROWS:
+        r = ref.get(key, {}).get("ms") if "error" not in ref else None
+        line = f"{label:<46}" + (f"{r:>9.2f}ms" if r else f"{'':>11}")
+        for b in backends:
+            ours = None if "error" in results[b] else results[b].get(key, {}).get("ms")
+            base = ref.get(BASE.get(key, key), {}).get("ms")
+            line += f"{'error':>22}" if ours is None else f"{ours:>15.2f}{ours / base:>6.2f}x"
+        lines.append(line)
+    lines.append("")
+    for key, share, where in TARGETS:
+        r = ref.get(key, {}).get("ms")
+        if r:
+            lines.append(f"target: {dict(ROWS)[key].split(' (')[0]} <= {share} x reference on {where}"
+                         f" = {share * r:.2f} ms")
+    for b in backends:
+        if "error" in results[b]:
+            lines.append(f"{b}: error: {results[b]['error']}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--malloc", choices=("default", "warm"), default="default")
+    parser.add_argument("--json", metavar="PATH")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        sys.path.insert(0, ROOT)
+        worker = reference_worker if args.worker == "reference" else keras_worker
+        with open(args.out, "w") as f:
+            json.dump(worker(args.quick), f)
+        return
+    rounds = {kind: [] for kind in ["reference", *args.backends]}
+    for _ in range(args.rounds):
+        for kind in rounds:
+            rounds[kind].append(run_worker(kind, args.quick, args.malloc, script=__file__))
+    results = {kind: merge_rounds(runs) for kind, runs in rounds.items()}
+    info = machine()
+    print(f"Machine: {info['cpu']}, {info['nproc']} cores; medians over {args.rounds} round(s); malloc {args.malloc}")
+    print(table(results, args.backends))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "rounds": args.rounds, "malloc": args.malloc, "results": results}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
