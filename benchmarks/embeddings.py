@@ -527,30 +527,39 @@ def table(results, backends):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_rounds(argv, doc, script, reference, keras):
+    """The command line of this script and of floors.py: in a worker process, runs `reference` or
+    `keras` and returns `(args, None)`; otherwise runs every process in rounds, each through
+    `script`, and returns `(args, results)` with the medians over the rounds."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--rounds", type=int, default=3, help="runs of every process; figures are medians over them")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--malloc", choices=("default", "warm"), default="default",
-                        help="glibc malloc thresholds of every process (see the module docstring)")
+                        help="glibc malloc thresholds of every process (see embeddings.py's docstring)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         sys.path.insert(0, ROOT)
-        worker = reference_worker if args.worker == "reference" else keras_worker
+        worker = reference if args.worker == "reference" else keras
         with open(args.out, "w") as f:
             json.dump(worker(args.quick), f)
-        return
+        return args, None
 
     rounds = {kind: [] for kind in ["reference", *args.backends]}
     for _ in range(args.rounds):
         for kind in rounds:
-            rounds[kind].append(run_worker(kind, args.quick, args.malloc))
-    results = {kind: merge_rounds(runs) for kind, runs in rounds.items()}
+            rounds[kind].append(run_worker(kind, args.quick, args.malloc, script))
+    return args, {kind: merge_rounds(runs) for kind, runs in rounds.items()}
+
+
+def main(argv=None):
+    args, results = run_rounds(argv, __doc__, __file__, reference_worker, keras_worker)
+    if results is None:
+        return
     info = machine()
     print(f"Machine: {info['cpu']}, {info['nproc']} cores; torch threads = {info['nproc']}; "
           f"medians over {args.rounds} round(s); malloc {args.malloc}")

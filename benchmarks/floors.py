@@ -23,23 +23,18 @@ A floor above its target means no body of the layer can meet that target on
 this machine: the figures say where the time goes, not how to hide it.
 """
 
-import argparse
 import json
 import os
-import sys
 
 from embeddings import (
-    BACKENDS,
     C_IN,
     D_MODEL,
-    ROOT,
     keras_sync,
     keras_token_rows,
     machine,
     measure,
-    merge_rounds,
     reference_token_rows,
-    run_worker,
+    run_rounds,
     setup,
 )
 
@@ -125,26 +120,9 @@ def table(results, backends):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--malloc", choices=("default", "warm"), default="default")
-    parser.add_argument("--json", metavar="PATH")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.worker:
-        sys.path.insert(0, ROOT)
-        worker = reference_worker if args.worker == "reference" else keras_worker
-        with open(args.out, "w") as f:
-            json.dump(worker(args.quick), f)
+    args, results = run_rounds(argv, __doc__, __file__, reference_worker, keras_worker)
+    if results is None:
         return
-    rounds = {kind: [] for kind in ["reference", *args.backends]}
-    for _ in range(args.rounds):
-        for kind in rounds:
-            rounds[kind].append(run_worker(kind, args.quick, args.malloc, script=__file__))
-    results = {kind: merge_rounds(runs) for kind, runs in rounds.items()}
     info = machine()
     print(f"Machine: {info['cpu']}, {info['nproc']} cores; medians over {args.rounds} round(s); malloc {args.malloc}")
     print(table(results, args.backends))
