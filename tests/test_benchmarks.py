@@ -1,0 +1,43 @@
+"""The benchmark scripts import, parse their options and print their tables (timings are never tested)."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+
+import embeddings  # noqa: E402
+import floors  # noqa: E402
+
+
+def row(ms):
+    return {"ms": ms}
+
+
+def results(keys, ours):
+    ref = {key: row(4.0 if "forward" in key else 10.0) for key in keys}
+    return {"reference": ref, "jax": {key: row(ours) for key in keys}, "tensorflow": {"error": "boom"}}
+
+
+def test_floors_table_prints_each_target_from_the_reference_of_the_run():
+    keys = [key for key, _ in floors.ROWS]
+    text = floors.table(results(keys, 1.0), ["jax", "tensorflow"])
+    assert "TokenEmbedding forward <= 0.15 x reference on the fastest backend = 0.60 ms" in text
+    assert "TokenEmbedding forward <= 0.5 x reference on every backend = 2.00 ms" in text
+    assert "TokenEmbedding train step <= 0.2 x reference on the fastest backend = 2.00 ms" in text
+    # A floor is divided by the reference row it sits under: 1 ms / 10 ms for the train function.
+    assert [line for line in text.splitlines() if "compiled train function" in line][0].split()[-2] == "0.10x"
+    assert "tensorflow: error: boom" in text
+
+
+def test_embeddings_table_has_a_ratio_per_row_and_a_scaling_block():
+    keys = [key for key, _ in embeddings.ROWS] + [f"scale_T{t}_D{d}" for t, d in embeddings.SCALING]
+    text = embeddings.table(results(keys, 2.0), ["jax", "tensorflow"])
+    assert [line for line in text.splitlines() if line.startswith("TokenEmbedding forward ")][0].split()[-2] == "0.50x"
+    assert "Scaling: TokenEmbedding forward" in text
+
+
+def test_run_rounds_rejects_an_unknown_backend():
+    with pytest.raises(SystemExit):
+        embeddings.run_rounds(["--backends", "mxnet"], floors.__doc__, floors.__file__, None, None)
