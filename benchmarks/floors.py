@@ -105,7 +105,8 @@ def table(results, backends):
         for b in backends:
             ours = None if "error" in results[b] else results[b].get(key, {}).get("ms")
             base = ref.get(BASE.get(key, key), {}).get("ms")
-            line += f"{'error':>22}" if ours is None else f"{ours:>15.2f}{ours / base:>6.2f}x"
+            ratio = f"{ours / base:>6.2f}x" if ours is not None and base else f"{'':>7}"
+            line += f"{'error':>22}" if ours is None else f"{ours:>15.2f}{ratio}"
         lines.append(line)
     lines.append("")
     for key, share, where in TARGETS:

@@ -31,6 +31,12 @@ def test_floors_table_prints_each_target_from_the_reference_of_the_run():
     assert "tensorflow: error: boom" in text
 
 
+def test_floors_table_prints_ours_without_ratios_when_the_reference_failed():
+    keys = [key for key, _ in floors.ROWS]
+    text = floors.table({"reference": {"error": "no torch"}, "jax": {key: row(1.0) for key in keys}}, ["jax"])
+    assert "1.00" in text and "x" not in text.split("\n")[2].split("1.00")[-1]
+
+
 def test_embeddings_table_has_a_ratio_per_row_and_a_scaling_block():
     keys = [key for key, _ in embeddings.ROWS] + [f"scale_T{t}_D{d}" for t, d in embeddings.SCALING]
     text = embeddings.table(results(keys, 2.0), ["jax", "tensorflow"])
