@@ -50,14 +50,18 @@ def test_output_follows_the_padding_formula_and_keeps_time(padding, kernel_size,
 @pytest.mark.parametrize("padding", ["same", "circular", "causal"])
 @pytest.mark.parametrize("kernel_size", [2, 3, 5])
 @pytest.mark.parametrize("time", [9, 2])
-def test_both_eager_paths_give_the_same_output_on_every_backend(padding, kernel_size, time):
-    # Each backend runs one of the two eagerly (chosen by speed); both must stay exact everywhere.
-    layer = TokenEmbedding(3, 5, kernel_size=kernel_size, padding=padding, bias_initializer="random_normal")
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_every_eager_body_gives_the_same_output_on_every_backend(padding, kernel_size, time, use_bias):
+    # Each backend runs one body eagerly (chosen by speed: conv for zero padding, rolls
+    # for circular, or the gather); all must stay exact everywhere.
+    layer = TokenEmbedding(
+        3, 5, kernel_size=kernel_size, padding=padding, use_bias=use_bias, bias_initializer="random_normal"
+    )
     x = keras.ops.convert_to_tensor(randn(2, time, 3))
     layer(x)
-    conv = keras.ops.convert_to_numpy(layer._eager_conv(x, time))
     gather = keras.ops.convert_to_numpy(layer._gather_contract(x, time, eager=True))
-    np.testing.assert_allclose(conv, gather, atol=1e-5)
+    other = layer._rolls_matmul(x, time) if padding == "circular" else layer._eager_conv(x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(other), gather, atol=1e-5)
 
 
 @pytest.mark.parametrize("kernel_size", [2, 3, 4])

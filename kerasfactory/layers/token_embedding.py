@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import base, checks, indices
+from kerasfactory.layers import base, checks, indices, tables
 
 PADDINGS = ("same", "circular", "causal")
 
@@ -105,14 +105,19 @@ class TokenEmbedding(base.Layer):
         x = ops.cast(inputs, self.compute_dtype)
         time = inputs.shape[1] if inputs.shape[1] is not None else ops.shape(inputs)[1]
         eager = not checks.traced(inputs)
-        if eager and self._eager_path() == "conv":
-            return self._eager_conv(x, time)
+        path = self._eager_path() if eager else "gather"
+        if path == "conv":
+            return self._eager_conv(x)
+        if path == "rolls":
+            return self._rolls_matmul(x, time)
         return self._gather_contract(x, time, eager)
 
     def _eager_path(self):
-        """`"conv"` or `"gather"`: the faster eager body on this backend (benchmarks/token_paths.py)."""
+        """`"conv"`, `"rolls"` or `"gather"`: the fastest eager body on this backend (benchmarks/token_paths.py)."""
         backend = keras.backend.backend()
-        return "conv" if backend == "tensorflow" or (backend == "jax" and self.padding == "same") else "gather"
+        if backend == "tensorflow":
+            return "rolls" if self.padding == "circular" else "conv"
+        return "conv" if backend == "jax" and self.padding == "same" else "gather"
 
     def _gather_contract(self, x, time, eager):
         # One gather of the padded input and one contraction with the conv
@@ -144,24 +149,34 @@ class TokenEmbedding(base.Layer):
         )
         return ops.tensordot(windows, kernel, axes=1)
 
-    def _eager_conv(self, x, time):
-        # Measured per backend (benchmarks/token_paths.py): eager TensorFlow runs
-        # one (oneDNN) convolution up to 46 % faster than the gather and contraction
-        # (Keras's `take` is seven eager ops there), and eager JAX up to 25 %
-        # faster for "same" padding, which needs no separate pad. Not on PyTorch:
-        # there the conv is 8-43 % faster once malloc's thresholds have risen,
-        # but 1.4-7x slower in a fresh process (page faults on its new buffers).
-        left, right = self._margins()
+    def _rolls_matmul(self, x, time):
+        # Circular padding only. Eager TensorFlow, where Keras's `take` is seven ops
+        # and the conv needs the wrapped ends sliced and concatenated first: the
+        # windows as rolls of the input side by side, then one 2-D matmul (a
+        # reshape is free there), the bias as a column of ones against a bias row.
+        left, _ = self._margins()
+        parts = [x if j == left else ops.roll(x, left - j, axis=1) for j in range(self.kernel_size)]
+        kernel = ops.reshape(self.conv.kernel, (self.kernel_size * self.c_in, self.d_model))
+        if self.use_bias:
+            shape = (x.shape[0], time, 1)
+            parts.append(tables.lookup_table(("ones", shape), lambda: np.ones(shape), self.compute_dtype, x))
+            kernel = ops.concatenate([kernel, ops.reshape(self.conv.bias, (1, self.d_model))], axis=0)
+        windows = ops.concatenate(parts, axis=-1)
+        y = ops.matmul(ops.reshape(windows, (-1, windows.shape[-1])), kernel)
+        return ops.reshape(y, (-1, time, self.d_model))
+
+    def _eager_conv(self, x):
+        # Zero padding only. Measured per backend (benchmarks/token_paths.py): eager
+        # TensorFlow runs one (oneDNN) convolution up to 46 % faster than the gather
+        # and contraction (Keras's `take` is seven eager ops there), and eager JAX up
+        # to 25 % faster for "same" padding, which needs no separate pad. Not on
+        # PyTorch: there the conv is 8-43 % faster once malloc's thresholds have
+        # risen, but 1.4-7x slower in a fresh process (page faults on its new buffers).
         if self.padding == "same":
             y = ops.conv(x, self.conv.kernel, padding="same")  # TF and XLA pad (k - 1) // 2 first, as ours
         else:
-            if self.padding == "causal":
-                x = ops.pad(x, [[0, 0], [left, right], [0, 0]])
-            elif max(left, right) <= time:
-                x = ops.concatenate([x[:, time - left :], x, x[:, :right]], axis=1)
-            else:  # the kernel wraps around the series more than once
-                x = ops.take(x, np.arange(-left, time + right) % time, axis=1)
-            y = ops.conv(x, self.conv.kernel, padding="valid")
+            left, right = self._margins()
+            y = ops.conv(ops.pad(x, [[0, 0], [left, right], [0, 0]]), self.conv.kernel, padding="valid")
         return ops.add(y, self.conv.bias) if self.use_bias else y
 
     def compute_output_shape(self, input_shape):
