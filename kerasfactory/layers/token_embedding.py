@@ -134,8 +134,7 @@ class TokenEmbedding(base.Layer):
         if not eager:
             # Compiled (jit, tf.function): a 2-D matmul, which XLA differentiates
             # without transposing the (batch * time, d_model) gradient, 2x faster.
-            kernel = ops.reshape(self.conv.kernel, (width, self.d_model))
-            y = ops.matmul(ops.reshape(windows, (-1, width)), kernel)
+            y = ops.matmul(ops.reshape(windows, (-1, width)), self._kernel_matrix(bias_row=False))
             y = ops.reshape(y, (-1, time, self.d_model))
             return ops.add(y, self.conv.bias) if self.use_bias else y
         # Eagerly, one contraction and no reshape of the output (each is a 6 MB
@@ -144,10 +143,7 @@ class TokenEmbedding(base.Layer):
         if not self.use_bias:
             return ops.tensordot(windows, self.conv.kernel, axes=2)
         windows = ops.pad(ops.reshape(windows, (-1, time, width)), [[0, 0], [0, 0], [0, 1]], constant_values=1)
-        kernel = ops.concatenate(
-            [ops.reshape(self.conv.kernel, (width, self.d_model)), ops.reshape(self.conv.bias, (1, self.d_model))], axis=0
-        )
-        return ops.tensordot(windows, kernel, axes=1)
+        return ops.tensordot(windows, self._kernel_matrix(bias_row=True), axes=1)
 
     def _rolls_matmul(self, x, time):
         # Circular padding only. Eager TensorFlow, where Keras's `take` is seven ops
@@ -156,14 +152,19 @@ class TokenEmbedding(base.Layer):
         # reshape is free there), the bias as a column of ones against a bias row.
         left, _ = self._margins()
         parts = [x if j == left else ops.roll(x, left - j, axis=1) for j in range(self.kernel_size)]
-        kernel = ops.reshape(self.conv.kernel, (self.kernel_size * self.c_in, self.d_model))
         if self.use_bias:
             shape = (x.shape[0], time, 1)
             parts.append(tables.lookup_table(("ones", shape), lambda: np.ones(shape), self.compute_dtype, x))
-            kernel = ops.concatenate([kernel, ops.reshape(self.conv.bias, (1, self.d_model))], axis=0)
         windows = ops.concatenate(parts, axis=-1)
-        y = ops.matmul(ops.reshape(windows, (-1, windows.shape[-1])), kernel)
+        y = ops.matmul(ops.reshape(windows, (-1, windows.shape[-1])), self._kernel_matrix(bias_row=self.use_bias))
         return ops.reshape(y, (-1, time, self.d_model))
+
+    def _kernel_matrix(self, bias_row):
+        """`conv.kernel` as a `(kernel_size * c_in, d_model)` matrix, with the bias as one more row if `bias_row`."""
+        kernel = ops.reshape(self.conv.kernel, (self.kernel_size * self.c_in, self.d_model))
+        if not bias_row:
+            return kernel
+        return ops.concatenate([kernel, ops.reshape(self.conv.bias, (1, self.d_model))], axis=0)
 
     def _eager_conv(self, x):
         # Zero padding only. Measured per backend (benchmarks/token_paths.py): eager
