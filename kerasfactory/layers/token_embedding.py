@@ -148,16 +148,17 @@ class TokenEmbedding(base.Layer):
     def _rolls_matmul(self, x, time):
         # Circular padding only. Eager TensorFlow, where Keras's `take` is seven ops
         # and the conv needs the wrapped ends sliced and concatenated first: the
-        # windows as rolls of the input side by side, then one 2-D matmul (a
-        # reshape is free there), the bias as a column of ones against a bias row.
+        # windows as rolls of the input side by side, then one matmul of the 3-D
+        # windows (Keras's einsum for these subscripts is a bare `tf.matmul`; each
+        # reshape around a 2-D one is one more eager op), the bias as a column of
+        # ones against a bias row.
         left, _ = self._margins()
         parts = [x if j == left else ops.roll(x, left - j, axis=1) for j in range(self.kernel_size)]
         if self.use_bias:
             shape = (x.shape[0], time, 1)
             parts.append(tables.lookup_table(("ones", shape), lambda: np.ones(shape), self.compute_dtype, x))
         windows = ops.concatenate(parts, axis=-1)
-        y = ops.matmul(ops.reshape(windows, (-1, windows.shape[-1])), self._kernel_matrix(bias_row=self.use_bias))
-        return ops.reshape(y, (-1, time, self.d_model))
+        return ops.einsum("btc,cd->btd", windows, self._kernel_matrix(bias_row=self.use_bias))
 
     def _kernel_matrix(self, bias_row):
         """`conv.kernel` as a `(kernel_size * c_in, d_model)` matrix, with the bias as one more row if `bias_row`."""
