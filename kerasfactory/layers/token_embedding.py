@@ -146,12 +146,11 @@ class TokenEmbedding(base.Layer):
         return ops.tensordot(windows, self._kernel_matrix(bias_row=True), axes=1)
 
     def _rolls_matmul(self, x, time):
-        # Circular padding only. Eager TensorFlow, where Keras's `take` is seven ops
-        # and the conv needs the wrapped ends sliced and concatenated first: the
-        # windows as rolls of the input side by side, then one matmul of the 3-D
-        # windows (Keras's einsum for these subscripts is a bare `tf.matmul`; each
-        # reshape around a 2-D one is one more eager op), the bias as a column of
-        # ones against a bias row.
+        # Circular padding only, eager TensorFlow, where Keras's `take` is seven ops and
+        # the conv needs the wrapped ends sliced and concatenated first. The windows as
+        # rolls of the input side by side, the bias as a column of ones against a bias
+        # row, and one matmul of the 3-D windows (Keras's einsum for these subscripts is
+        # a bare `tf.matmul`; a reshape to 2-D and back would be two more eager ops).
         left, _ = self._margins()
         parts = [x if j == left else ops.roll(x, left - j, axis=1) for j in range(self.kernel_size)]
         if self.use_bias:
@@ -168,12 +167,12 @@ class TokenEmbedding(base.Layer):
         return ops.concatenate([kernel, ops.reshape(self.conv.bias, (1, self.d_model))], axis=0)
 
     def _eager_conv(self, x):
-        # Zero padding only. Measured per backend (benchmarks/token_paths.py): eager
-        # TensorFlow runs one (oneDNN) convolution up to 46 % faster than the gather
-        # and contraction (Keras's `take` is seven eager ops there), and eager JAX up
-        # to 25 % faster for "same" padding, which needs no separate pad. Not on
-        # PyTorch: there the conv is 8-43 % faster once malloc's thresholds have
-        # risen, but 1.4-7x slower in a fresh process (page faults on its new buffers).
+        # Zero padding only. Measured per backend (benchmarks/token_paths.py, table in
+        # docs/benchmarks.md): eager TensorFlow runs one (oneDNN) convolution faster
+        # than the gather and contraction (Keras's `take` is seven eager ops there),
+        # and eager JAX for "same" padding, which needs no separate pad. Not on
+        # PyTorch: there the conv is faster once malloc's thresholds have risen, but
+        # slower in a fresh process (page faults on its new buffers).
         if self.padding == "same":
             y = ops.conv(x, self.conv.kernel, padding="same")  # TF and XLA pad (k - 1) // 2 first, as ours
         else:
