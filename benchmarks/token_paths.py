@@ -3,19 +3,19 @@
     python benchmarks/token_paths.py [--backends jax tensorflow torch] [--malloc warm] [--rounds 12]
 
 TokenEmbedding computes an eager call one of three ways: a gather of the
-shifted steps and one contraction with the kernel (`_gather_contract`, any
-padding), one `ops.conv` of the input (`_eager_conv`, zero padding), or the
-input rolled once per kernel tap, side by side, and one 2-D matmul
-(`_rolls_matmul`, circular padding). `call` picks the conv on TensorFlow for
-zero padding and on JAX for "same", the rolls on TensorFlow for circular
-padding, and the gather everywhere else. This script times, on the same layer
-and input (batch 32, time 96, c_in 7, d_model 512, float32) in one process per
-backend, the gather against the other body the padding allows, interleaved:
-each round times one body for about 0.05 s (after warm-up, as `embeddings.py`
-times), then the other; the times are medians over the rounds, the ratio the
-median of the rounds' ratios.
+shifted steps and one contraction with the kernel (`_gather_contract`), one
+`ops.conv` of the input (`_eager_conv`, "same" padding only), or the input
+rolled once per kernel tap, side by side (times a 0/1 mask of the steps that
+wrapped, for zero padding), and one matmul (`_rolls_matmul`). `call` picks,
+on TensorFlow, the conv for "same" padding without a bias and the rolls
+otherwise; on JAX the conv for "same"; the gather everywhere else. This script
+times, on the same layer and input (batch 32, time 96, c_in 7, d_model 512,
+float32) in one process per backend, every body the padding allows,
+interleaved: each round times each body for about 0.05 s (after warm-up, as
+`embeddings.py` times), one after another; the times are medians over the
+rounds, each ratio the median of the rounds' ratios to the gather.
 Keras's `Layer.__call__` is left out: it costs every body the same.
-`other / gather` below 1 means the other body is faster; `picked` is what
+A ratio below 1 means that body is faster than the gather; `picked` is what
 `call` runs. Rerun it when Keras or a backend is upgraded: the choice is a
 measurement.
 """
@@ -33,7 +33,17 @@ from embeddings import BACKENDS, WARM_MALLOC, keras_sync, measure  # noqa: E402
 CONFIGS = [(padding, bias) for padding in ("same", "circular", "causal") for bias in (True, False)]
 
 
-def worker(rounds):
+def bodies(layer, x, time):
+    """The eager bodies `layer` can run on `x`, by name, the gather first."""
+    paths = {"gather": lambda: layer._gather_contract(x, time, eager=True),
+             "rolls": lambda: layer._rolls_matmul(x, time)}
+    if layer.padding == "same":
+        paths["conv"] = lambda: layer._eager_conv(x)
+    return paths
+
+
+def rows(rounds, measure=measure):
+    """One tab-separated line per configuration: backend, padding, bias, gather ms, rolls and conv ratios, picked."""
     import keras
     import numpy as np
 
@@ -44,22 +54,22 @@ def worker(rounds):
     for padding, bias in CONFIGS:
         layer = TokenEmbedding(7, 512, padding=padding, use_bias=bias)
         layer(x)
-        if padding == "circular":
-            paths = {"rolls": lambda: layer._rolls_matmul(x, 96)}
-        else:
-            paths = {"conv": lambda: layer._eager_conv(x)}
-        other = next(iter(paths))
-        paths["gather"] = lambda: layer._gather_contract(x, 96, eager=True)
+        paths = bodies(layer, x, 96)
         ms = {name: [] for name in paths}
         for _ in range(rounds):
             for name, fn in paths.items():
                 ms[name].append(measure(fn, sync, 1, target_s=0.05)["ms"])
-        fast, gather = (statistics.median(ms[name]) for name in paths)
-        # The ratio is the median of each round's ratio: the two bodies of a round ran
+        # Each ratio is the median of the rounds' ratios: the bodies of a round ran
         # back to back, so the machine's drift between rounds cancels out.
-        ratio = statistics.median(a / b for a, b in zip(ms[other], ms["gather"]))
-        print(f"{keras.backend.backend()}\t{padding}\t{bias}\t{other} {fast:.2f}\t{gather:.2f}\t{ratio:.2f}"
-              f"\t{layer._eager_path()}", flush=True)
+        ratios = [f"{statistics.median(a / b for a, b in zip(ms[name], ms['gather'])):.2f}" if name in ms else "-"
+                  for name in ("rolls", "conv")]
+        yield "\t".join([keras.backend.backend(), padding, str(bias), f"{statistics.median(ms['gather']):.2f}",
+                         *ratios, layer._eager_path()])
+
+
+def worker(rounds):
+    for line in rows(rounds):
+        print(line, flush=True)
 
 
 def main(argv=None):
@@ -74,7 +84,7 @@ def main(argv=None):
         worker(args.rounds)
         return
     print(f"malloc {args.malloc}, medians over {args.rounds} interleaved rounds")
-    print(f"{'backend':<12}{'padding':<10}{'bias':<7}{'other ms':>12}{'gather ms':>11}{'other/gather':>14}  picked")
+    print(f"{'backend':<12}{'padding':<10}{'bias':<7}{'gather ms':>11}{'rolls/gather':>14}{'conv/gather':>13}  picked")
     for backend in args.backends:
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
         if args.malloc == "warm":
@@ -85,8 +95,8 @@ def main(argv=None):
             print(f"{backend:<12}error: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'failed'}")
             continue
         for line in proc.stdout.splitlines():
-            name, padding, bias, fast, gather, ratio, picked = line.split("\t")
-            print(f"{name:<12}{padding:<10}{bias:<7}{fast:>12}{gather:>11}{ratio:>14}  {picked}")
+            name, padding, bias, gather, rolls, conv, picked = line.split("\t")
+            print(f"{name:<12}{padding:<10}{bias:<7}{gather:>11}{rolls:>14}{conv:>13}  {picked}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 import embeddings  # noqa: E402
 import floors  # noqa: E402
+import token_paths  # noqa: E402
 
 
 def row(ms):
@@ -47,3 +48,15 @@ def test_embeddings_table_has_a_ratio_per_row_and_a_scaling_block():
 def test_run_rounds_rejects_an_unknown_backend():
     with pytest.raises(SystemExit):
         embeddings.run_rounds(["--backends", "mxnet"], floors.__doc__, floors.__file__, None, None)
+
+
+def test_token_paths_times_every_body_each_padding_allows_and_names_the_pick():
+    import keras
+
+    timings = iter(range(1, 10_000))
+    lines = [line.split("\t") for line in token_paths.rows(1, measure=lambda *a, **k: {"ms": float(next(timings))})]
+    assert [(padding, bias) for _, padding, bias, *_ in lines] == [(p, str(b)) for p, b in token_paths.CONFIGS]
+    for backend, padding, bias, gather, rolls, conv, picked in lines:
+        assert backend == keras.backend.backend() and picked in ("gather", "rolls", "conv")
+        # One round, bodies timed in order gather, rolls[, conv]: the fake timings are 1, 2[, 3] apart.
+        assert float(rolls) > 1 and (conv == "-") == (padding != "same")

@@ -52,16 +52,38 @@ def test_output_follows_the_padding_formula_and_keeps_time(padding, kernel_size,
 @pytest.mark.parametrize("time", [9, 2])
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_every_eager_body_gives_the_same_output_on_every_backend(padding, kernel_size, time, use_bias):
-    # Each backend runs one body eagerly (chosen by speed: conv for zero padding, rolls
-    # for circular, or the gather); all must stay exact everywhere.
+    # Each backend runs one body eagerly (chosen by speed: the conv for "same" padding, the
+    # rolls for any padding, or the gather); all must stay exact everywhere.
     layer = TokenEmbedding(
         3, 5, kernel_size=kernel_size, padding=padding, use_bias=use_bias, bias_initializer="random_normal"
     )
     x = keras.ops.convert_to_tensor(randn(2, time, 3))
     layer(x)
     gather = keras.ops.convert_to_numpy(layer._gather_contract(x, time, eager=True))
-    other = layer._rolls_matmul(x, time) if padding == "circular" else layer._eager_conv(x)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(other), gather, atol=1e-5)
+    others = [layer._rolls_matmul(x, time)] + ([layer._eager_conv(x)] if padding == "same" else [])
+    for other in others:
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(other), gather, atol=1e-5)
+
+
+@pytest.mark.parametrize("padding", ["same", "circular", "causal"])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_every_eager_body_sends_a_non_finite_step_only_to_the_outputs_that_read_it(padding, use_bias):
+    # The rolls wrap around before zero padding masks the wrapped steps: a product with
+    # 0 would turn a NaN at the last step into a NaN at the first output.
+    layer = TokenEmbedding(3, 4, padding=padding, use_bias=use_bias)
+    x = randn(2, 9, 3)
+    x[0, 8, 1], x[1, 0, 2] = np.nan, np.inf
+    x = keras.ops.convert_to_tensor(x)
+    layer(x)
+    left = layer._margins()[0]
+    bodies = [layer._gather_contract(x, 9, eager=True), layer._rolls_matmul(x, 9)]
+    bodies += [layer._eager_conv(x)] if padding == "same" else []
+    for sample, step in [(0, 8), (1, 0)]:
+        reads = {t for t in range(9) for j in range(3)
+                 if (t + j - left) % 9 == step and (padding == "circular" or 0 <= t + j - left < 9)}
+        for out in bodies:
+            bad = set(np.nonzero(~np.isfinite(keras.ops.convert_to_numpy(out)[sample]))[0].tolist())
+            assert bad == reads
 
 
 @pytest.mark.parametrize("kernel_size", [2, 3, 4])

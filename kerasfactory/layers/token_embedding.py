@@ -116,7 +116,7 @@ class TokenEmbedding(base.Layer):
         """`"conv"`, `"rolls"` or `"gather"`: the fastest eager body on this backend (benchmarks/token_paths.py)."""
         backend = keras.backend.backend()
         if backend == "tensorflow":
-            return "rolls" if self.padding == "circular" else "conv"
+            return "conv" if self.padding == "same" and not self.use_bias else "rolls"
         return "conv" if backend == "jax" and self.padding == "same" else "gather"
 
     def _gather_contract(self, x, time, eager):
@@ -146,18 +146,35 @@ class TokenEmbedding(base.Layer):
         return ops.tensordot(windows, self._kernel_matrix(bias_row=True), axes=1)
 
     def _rolls_matmul(self, x, time):
-        # Circular padding only, eager TensorFlow, where Keras's `take` is seven ops and
-        # the conv needs the wrapped ends sliced and concatenated first. The windows as
-        # rolls of the input side by side, the bias as a column of ones against a bias
-        # row, and one matmul of the 3-D windows (Keras's einsum for these subscripts is
-        # a bare `tf.matmul`; a reshape to 2-D and back would be two more eager ops).
+        # Eager TensorFlow, where Keras's `take` is seven ops, unless the conv needs neither
+        # a separate pad nor a separate bias add ("same", no bias). The windows as rolls of
+        # the input side by side (masked where they wrapped, for zero padding), the bias as
+        # a column of ones against a bias row, and one matmul of the 3-D windows (Keras's
+        # einsum for these subscripts is a bare `tf.matmul`; a reshape to 2-D and back
+        # would be two more eager ops).
         left, _ = self._margins()
         parts = [x if j == left else ops.roll(x, left - j, axis=1) for j in range(self.kernel_size)]
         if self.use_bias:
             shape = (x.shape[0], time, 1)
             parts.append(tables.lookup_table(("ones", shape), lambda: np.ones(shape), self.compute_dtype, x))
         windows = ops.concatenate(parts, axis=-1)
+        if self.padding != "circular":
+            # Zeros where a roll wrapped around; `where`, not a product, so a NaN/Inf
+            # there cannot reach an output that does not read it.
+            windows = ops.where(self._inside_mask(time, x), windows, 0)
         return ops.einsum("btc,cd->btd", windows, self._kernel_matrix(bias_row=self.use_bias))
+
+    def _inside_mask(self, time, like):
+        """`(time, kernel_size * c_in [+ 1])` bools: True where a rolled window reads inside the series."""
+        left, _ = self._margins()
+
+        def make():
+            source = np.arange(time)[:, None] + np.arange(self.kernel_size) - left  # the step a tap reads
+            inside = np.repeat((source >= 0) & (source < time), self.c_in, axis=1)
+            return np.concatenate([inside, np.ones((time, int(self.use_bias)), bool)], axis=1)
+
+        key = ("inside", time, self.kernel_size, self.c_in, left, self.use_bias)
+        return tables.lookup_table(key, make, "bool", like)
 
     def _kernel_matrix(self, bias_row):
         """`conv.kernel` as a `(kernel_size * c_in, d_model)` matrix, with the bias as one more row if `bias_row`."""
@@ -167,17 +184,14 @@ class TokenEmbedding(base.Layer):
         return ops.concatenate([kernel, ops.reshape(self.conv.bias, (1, self.d_model))], axis=0)
 
     def _eager_conv(self, x):
-        # Zero padding only. Measured per backend (benchmarks/token_paths.py, table in
-        # docs/benchmarks.md): eager TensorFlow runs one (oneDNN) convolution faster
-        # than the gather and contraction (Keras's `take` is seven eager ops there),
-        # and eager JAX for "same" padding, which needs no separate pad. Not on
-        # PyTorch: there the conv is faster once malloc's thresholds have risen, but
-        # slower in a fresh process (page faults on its new buffers).
-        if self.padding == "same":
-            y = ops.conv(x, self.conv.kernel, padding="same")  # TF and XLA pad (k - 1) // 2 first, as ours
-        else:
-            left, right = self._margins()
-            y = ops.conv(ops.pad(x, [[0, 0], [left, right], [0, 0]]), self.conv.kernel, padding="valid")
+        # "same" padding only, which the conv pads itself (TF and XLA put (k - 1) // 2
+        # zeros first, as ours). Measured per backend (benchmarks/token_paths.py, table
+        # in docs/benchmarks.md): eager JAX, and eager TensorFlow without a bias, run it
+        # faster than the gather and contraction; with a bias to add, or another padding
+        # to build, TensorFlow's rolls are faster. Not on PyTorch: there the conv is
+        # faster once malloc's thresholds have risen, but slower in a fresh process (page
+        # faults on its new buffers).
+        y = ops.conv(x, self.conv.kernel, padding="same")
         return ops.add(y, self.conv.bias) if self.use_bias else y
 
     def compute_output_shape(self, input_shape):
