@@ -33,15 +33,6 @@ from embeddings import BACKENDS, WARM_MALLOC, keras_sync, measure  # noqa: E402
 CONFIGS = [(padding, bias) for padding in ("same", "circular", "causal") for bias in (True, False)]
 
 
-def bodies(layer, x, time):
-    """The eager bodies `layer` can run on `x`, by name, the gather first."""
-    paths = {"gather": lambda: layer._gather_contract(x, time, eager=True),
-             "rolls": lambda: layer._rolls_matmul(x, time)}
-    if layer.padding == "same":
-        paths["conv"] = lambda: layer._eager_conv(x)
-    return paths
-
-
 def rows(rounds, measure=measure):
     """One tab-separated line per configuration: backend, padding, bias, gather ms, rolls and conv ratios, picked."""
     import keras
@@ -54,7 +45,7 @@ def rows(rounds, measure=measure):
     for padding, bias in CONFIGS:
         layer = TokenEmbedding(7, 512, padding=padding, use_bias=bias)
         layer(x)
-        paths = bodies(layer, x, 96)
+        paths = layer._eager_bodies(x, 96)
         ms = {name: [] for name in paths}
         for _ in range(rounds):
             for name, fn in paths.items():

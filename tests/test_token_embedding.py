@@ -48,9 +48,8 @@ def test_output_follows_the_padding_formula_and_keeps_time(padding, kernel_size,
 
 
 def eager_bodies(layer, x, time):
-    """Every body `layer` can run eagerly on `x`, the gather first (`call` picks one by speed)."""
-    bodies = [layer._gather_contract(x, time, eager=True), layer._rolls_matmul(x, time)]
-    return bodies + ([layer._eager_conv(x)] if layer.padding == "same" else [])
+    """The outputs of every body `layer` can run eagerly on `x`, the gather first."""
+    return [body() for body in layer._eager_bodies(x, time).values()]
 
 
 @pytest.mark.parametrize("padding", ["same", "circular", "causal"])
