@@ -131,7 +131,7 @@ def test_fixed_tables_are_shared_after_compiled_calls_and_never_hold_graph_tenso
     kept = dict(tables._LOOKUP_TABLES)
     TemporalEmbedding(8, freq="t")(marks)
     assert tables._LOOKUP_TABLES.keys() == kept.keys() and all(tables._LOOKUP_TABLES[k] is v for k, v in kept.items())
-    assert any(key[0][0] == "temporal_digits" for key in kept)
+    assert any(key[0][0] == "temporal_rows" for key in kept)
 
 
 def test_fixed_embedding_is_the_shared_sinusoid_table_and_holds_no_weights():

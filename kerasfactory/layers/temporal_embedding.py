@@ -15,9 +15,9 @@ FIELDS = (("month", 0, 13), ("day", 1, 32), ("weekday", 2, 7), ("hour", 3, 24), 
 
 
 
-# Fields looked up together: a lookup per group into a table of sums over the
-# group's fields (month+day: 416 rows; weekday+hour[+minute]: 168 or 672 rows)
-# writes the output twice instead of once per field.
+# Fields looked up together: each group has a table of sums over its fields
+# (month+day: 416 rows; weekday+hour[+minute]: 168 or 672 rows), stacked into
+# one table, so a call is one lookup of a row per group and a sum over groups.
 GROUPS = ((0, 2), (2, None))
 
 
@@ -27,13 +27,26 @@ def _outer_sum(tables, reshape):
 
 
 @functools.lru_cache(maxsize=16)
-def _fixed_group_tables(sizes, d_model):
-    out = []
-    for start, stop in GROUPS:
-        table = _outer_sum([shared_table(size, d_model) for size in sizes[start:stop]], np.reshape)
-        table.flags.writeable = False
-        out.append(table)
-    return tuple(out)
+def _row_weights(sizes, width):
+    """int32 `(groups, 1, 1, width)` weights and `(groups, 1, 1)` offsets for marks of the
+    field `sizes` (and weight 0 for further columns): a step's row in the stacked table
+    for group `g` is `sum(marks * weights[g]) + offsets[g]`, the group's fields as
+    mixed-radix digits after the rows of the groups before it."""
+    weights, offsets = np.zeros((len(GROUPS), 1, 1, width), "int32"), np.zeros((len(GROUPS), 1, 1), "int32")
+    for g, (start, stop) in enumerate(GROUPS):
+        stop = stop or len(sizes)
+        weights[g, ..., start:stop] = [np.prod(sizes[j + 1 : stop]) for j in range(start, stop)]
+        offsets[g + 1 :] += np.prod(sizes[start:stop])
+    return weights, offsets
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_table(sizes, d_model):
+    table = np.concatenate(
+        [_outer_sum([shared_table(size, d_model) for size in sizes[start:stop]], np.reshape) for start, stop in GROUPS]
+    )
+    table.flags.writeable = False
+    return table
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
@@ -95,12 +108,6 @@ class TemporalEmbedding(base.Layer):
         self._fields = FIELDS if self._code == "t" else FIELDS[:4]
         sizes = [size for _, _, size in self._fields]
         self._sizes = np.asarray(sizes, "int32")
-        # Per group, int32 weights over the fields: its table row is sum(field * weight).
-        self._digits = [
-            np.array([np.prod(sizes[j + 1 : stop or None]) if start <= j < (stop or len(sizes)) else 0
-                      for j in range(len(sizes))], "int32")
-            for start, stop in GROUPS
-        ]
         if self.embed_type == "learned":
             for field, _, size in self._fields:
                 embed = keras.layers.Embedding(
@@ -143,44 +150,44 @@ class TemporalEmbedding(base.Layer):
                 f"{[f for f, _, _ in self._fields]} for freq={self.freq!r}), got {shape[-1]}"
             )
 
-    def _group_tables(self, like):
+    def _table(self, like):
         if self.embed_type == "fixed":
             key = ("temporal", tuple(self._sizes.tolist()), self.d_model)
-            return [
-                tables.lookup_table((*key, g), lambda g=g: _fixed_group_tables(*key[1:])[g], self.compute_dtype, like)
-                for g in range(len(GROUPS))
-            ]
+            return tables.lookup_table(key, lambda: _fixed_table(*key[1:]), self.compute_dtype, like)
         learned = [ops.cast(getattr(self, f"{f}_embed").embeddings, self.compute_dtype) for f, _, _ in self._fields]
-        return [_outer_sum(learned[start:stop], ops.reshape) for start, stop in GROUPS]
+        return ops.concatenate([_outer_sum(learned[start:stop], ops.reshape) for start, stop in GROUPS], axis=0)
 
     def call(self, inputs):
         self._check_shape(inputs.shape)
         # The fields are the first columns, in table order.
         x = indices.to_int32("inputs", inputs)
-        sizes, digits = self._sizes, self._digits
+        sizes = self._sizes
         if self.out_of_range == "error" or x.shape[-1] is None:
             x = x[..., : len(sizes)]
         else:
             # Further columns get size 1 and weight 0 rather than being sliced off:
             # a column slice is one of the costliest eager ops on TensorFlow.
-            extra = x.shape[-1] - len(sizes)
-            sizes = np.pad(sizes, (0, extra), constant_values=1)
-            digits = [np.pad(d, (0, extra)) for d in digits]
+            sizes = np.pad(sizes, (0, x.shape[-1] - len(sizes)), constant_values=1)
         if self.out_of_range == "error":
             labels = [f"{field!r} (column {column})" for field, column, _ in self._fields]
             indices.check_range("inputs", x, sizes.tolist(), labels)
         # Backend constants made once per column layout, not converted from numpy every call.
-        key = ("temporal_digits", tuple(sizes.tolist()))
-        sizes, *digits = (
-            tables.lookup_table((*key, i), lambda a=a: a, "int32", x) for i, a in enumerate((sizes, *digits))
+        key = ("temporal_rows", tuple(sizes.tolist()))
+        sizes, weights, offsets = (
+            tables.lookup_table((*key, i), lambda a=a: a, "int32", x)
+            for i, a in enumerate((sizes, *_row_weights(tuple(self._sizes.tolist()), len(sizes))))
         )
         x = indices.apply_policy(x, sizes, self.out_of_range)
-        out = None
-        for group_digits, table in zip(digits, self._group_tables(x)):
-            # A group's row is its fields as mixed-radix digits: one multiply and one sum.
-            emb = ops.take(table, ops.sum(x * group_digits, axis=-1), axis=0)
-            out = emb if out is None else out + emb
-        return out
+        rows = ops.sum(x * weights, axis=-1) + offsets  # (groups, batch, time)
+        table = self._table(x)
+        if keras.backend.backend() == "tensorflow":
+            # One lookup for both groups: Keras's TensorFlow `take` adds five index ops to each.
+            first, second = ops.unstack(ops.take(table, rows, axis=0))
+        else:
+            # A lookup per group: eager JAX splits or sums a stacked lookup in milliseconds
+            # (XLA's kernels for a leading axis of 2), and PyTorch measured slower with it.
+            first, second = (ops.take(table, r, axis=0) for r in ops.unstack(rows))
+        return first + second
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:2], self.d_model)
