@@ -13,8 +13,6 @@ EMBED_TYPES = ("fixed", "learned")
 # (field, column in the marks, table size): the Time-Series-Library sizes.
 FIELDS = (("month", 0, 13), ("day", 1, 32), ("weekday", 2, 7), ("hour", 3, 24), ("minute", 4, 4))
 
-
-
 # Fields looked up together: each group has a table of sums over its fields
 # (month+day: 416 rows; weekday+hour[+minute]: 168 or 672 rows), stacked into
 # one table, so a call is one lookup of a row per group and a sum over groups.
