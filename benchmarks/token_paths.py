@@ -17,7 +17,7 @@ rounds, each ratio the median of the rounds' ratios to the gather.
 Keras's `Layer.__call__` is left out: it costs every body the same.
 A ratio below 1 means that body is faster than the gather; `picked` is what
 `call` runs. Rerun it when Keras or a backend is upgraded: the choice is a
-measurement.
+measurement. `temporal_paths.py` shares its driver (`run`, `interleaved`, `ratio`).
 """
 
 import argparse
@@ -33,6 +33,23 @@ from embeddings import BACKENDS, WARM_MALLOC, keras_sync, measure  # noqa: E402
 CONFIGS = [(padding, bias) for padding in ("same", "circular", "causal") for bias in (True, False)]
 
 
+def interleaved(bodies, rounds, sync, measure=measure):
+    """Each body's time (ms) in each of `rounds` rounds; a round times every body once, back to back."""
+    ms = {name: [] for name in bodies}
+    for _ in range(rounds):
+        for name, fn in bodies.items():
+            ms[name].append(measure(fn, sync, 1, target_s=0.05)["ms"])
+    return ms
+
+
+def ratio(ms, name, base):
+    """The median of the rounds' ratios of body `name` to body `base`, formatted, or "-" if not timed.
+
+    The bodies of a round ran back to back, so the machine's drift between rounds cancels out.
+    """
+    return f"{statistics.median(a / b for a, b in zip(ms[name], ms[base])):.2f}" if name in ms else "-"
+
+
 def rows(rounds, measure=measure):
     """One tab-separated line per configuration: backend, padding, bias, gather ms, rolls and conv ratios, picked."""
     import keras
@@ -45,26 +62,23 @@ def rows(rounds, measure=measure):
     for padding, bias in CONFIGS:
         layer = TokenEmbedding(7, 512, padding=padding, use_bias=bias)
         layer(x)
-        paths = layer._eager_bodies(x, 96)
-        ms = {name: [] for name in paths}
-        for _ in range(rounds):
-            for name, fn in paths.items():
-                ms[name].append(measure(fn, sync, 1, target_s=0.05)["ms"])
-        # Each ratio is the median of the rounds' ratios: the bodies of a round ran
-        # back to back, so the machine's drift between rounds cancels out.
-        ratios = [f"{statistics.median(a / b for a, b in zip(ms[name], ms['gather'])):.2f}" if name in ms else "-"
-                  for name in ("rolls", "conv")]
+        ms = interleaved(layer._eager_bodies(x, 96), rounds, sync, measure)
         yield "\t".join([keras.backend.backend(), padding, str(bias), f"{statistics.median(ms['gather']):.2f}",
-                         *ratios, layer._eager_path()])
-
-
-def worker(rounds):
-    for line in rows(rounds):
-        print(line, flush=True)
+                         ratio(ms, "rolls", "gather"), ratio(ms, "conv", "gather"), layer._eager_path()])
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    header = f"{'backend':<12}{'padding':<10}{'bias':<7}{'gather ms':>11}{'rolls/gather':>14}{'conv/gather':>13}  picked"
+    run(argv, __doc__, __file__, rows, header,
+        lambda name, padding, bias, gather, rolls, conv, picked:
+        f"{name:<12}{padding:<10}{bias:<7}{gather:>11}{rolls:>14}{conv:>13}  {picked}")
+
+
+def run(argv, doc, script, rows, header, format_line):
+    """The command line of the path scripts. With `--worker`, prints `rows(rounds)`;
+    otherwise runs `script --worker` in a fresh process per backend and prints its lines,
+    split at tabs and passed to `format_line`, under `header`."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--malloc", choices=("default", "warm"), default="default")
@@ -72,22 +86,22 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.worker:
         sys.path.insert(0, ROOT)
-        worker(args.rounds)
+        for line in rows(args.rounds):
+            print(line, flush=True)
         return
     print(f"malloc {args.malloc}, medians over {args.rounds} interleaved rounds")
-    print(f"{'backend':<12}{'padding':<10}{'bias':<7}{'gather ms':>11}{'rolls/gather':>14}{'conv/gather':>13}  picked")
+    print(header)
     for backend in args.backends:
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
         if args.malloc == "warm":
             env.update(WARM_MALLOC)
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--rounds", str(args.rounds)]
+        cmd = [sys.executable, os.path.abspath(script), "--worker", "--rounds", str(args.rounds)]
         proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{backend:<12}error: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'failed'}")
             continue
         for line in proc.stdout.splitlines():
-            name, padding, bias, gather, rolls, conv, picked = line.split("\t")
-            print(f"{name:<12}{padding:<10}{bias:<7}{gather:>11}{rolls:>14}{conv:>13}  {picked}")
+            print(format_line(*line.split("\t")))
 
 
 if __name__ == "__main__":

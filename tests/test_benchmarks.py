@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 import embeddings  # noqa: E402
 import floors  # noqa: E402
+import temporal_paths  # noqa: E402
 import token_paths  # noqa: E402
 
 
@@ -48,6 +49,18 @@ def test_embeddings_table_has_a_ratio_per_row_and_a_scaling_block():
 def test_run_rounds_rejects_an_unknown_backend():
     with pytest.raises(SystemExit):
         embeddings.run_rounds(["--backends", "mxnet"], floors.__doc__, floors.__file__, None, None)
+
+
+def test_temporal_paths_times_both_lookups_per_configuration_and_names_the_pick():
+    import keras
+
+    timings = iter(range(1, 10_000))
+    lines = [line.split("\t") for line in temporal_paths.rows(2, measure=lambda *a, **k: {"ms": float(next(timings))})]
+    assert [(embed_type, freq) for _, embed_type, freq, *_ in lines] == temporal_paths.CONFIGS
+    for backend, _, _, per_group, one, picked in lines:
+        assert backend == keras.backend.backend() and picked in ("one_lookup", "per_group")
+        # Two rounds, one_lookup timed just before per_group: ratios n / (n + 1) below 1.
+        assert float(per_group) > 1 and 0.5 <= float(one) < 1
 
 
 def test_token_paths_times_every_body_each_padding_allows_and_names_the_pick():

@@ -214,6 +214,19 @@ def test_fixed_sub_layers_made_on_access_are_the_fields_lookups_and_survive_copy
         layer.second_embed
 
 
+@pytest.mark.parametrize("embed_type", ["fixed", "learned"])
+@pytest.mark.parametrize("freq", ["h", "t"])
+def test_every_lookup_body_sums_the_same_rows_as_the_call(embed_type, freq):
+    x = valid_marks()
+    layer = TemporalEmbedding(8, embed_type, freq)
+    expected = numpy(layer(x))
+    rows = layer._rows(x)
+    bodies = layer._lookup_bodies(layer._table(rows), rows)
+    assert layer._lookup_path() in bodies and len(bodies) == 2
+    for name, body in bodies.items():
+        np.testing.assert_allclose(numpy(body()), expected, atol=1e-6, err_msg=name)
+
+
 def torch_long(x):
     return torch.from_numpy(np.asarray(x, dtype="int64"))
 

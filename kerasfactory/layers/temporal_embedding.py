@@ -156,6 +156,11 @@ class TemporalEmbedding(base.Layer):
         return ops.concatenate([_outer_sum(learned[start:stop], ops.reshape) for start, stop in GROUPS], axis=0)
 
     def call(self, inputs):
+        rows = self._rows(inputs)
+        return self._lookup_bodies(self._table(rows), rows)[self._lookup_path()]()
+
+    def _rows(self, inputs):
+        """int32 `(groups, batch, time)`: each step's row of each group in the stacked table."""
         self._check_shape(inputs.shape)
         # The fields are the first columns, in table order.
         x = indices.to_int32("inputs", inputs)
@@ -176,16 +181,22 @@ class TemporalEmbedding(base.Layer):
             for i, a in enumerate((sizes, *_row_weights(tuple(self._sizes.tolist()), len(sizes))))
         )
         x = indices.apply_policy(x, sizes, self.out_of_range)
-        rows = ops.sum(x * weights, axis=-1) + offsets  # (groups, batch, time)
-        table = self._table(x)
-        if keras.backend.backend() == "tensorflow":
-            # One lookup for both groups: Keras's TensorFlow `take` adds five index ops to each.
-            first, second = ops.unstack(ops.take(table, rows, axis=0))
-        else:
-            # A lookup per group: eager JAX splits or sums a stacked lookup in milliseconds
-            # (XLA's kernels for a leading axis of 2), and PyTorch measured slower with it.
-            first, second = (ops.take(table, r, axis=0) for r in ops.unstack(rows))
-        return first + second
+        return ops.sum(x * weights, axis=-1) + offsets
+
+    def _lookup_bodies(self, table, rows):
+        """Both ways to sum each step's two rows of `table`, by name, equal; `call` runs the faster."""
+        return {
+            "one_lookup": lambda: ops.add(*ops.unstack(ops.take(table, rows, axis=0))),
+            "per_group": lambda: ops.add(*(ops.take(table, r, axis=0) for r in ops.unstack(rows))),
+        }
+
+    def _lookup_path(self):
+        """The faster lookup on this backend (benchmarks/temporal_paths.py): on TensorFlow one
+        lookup of both rows, as Keras's TensorFlow `take` adds five index ops to each lookup;
+        elsewhere a lookup per group, as eager JAX splits or sums a stacked lookup in
+        milliseconds (XLA's kernels for a leading axis of 2) and PyTorch measured slower with it.
+        """
+        return "one_lookup" if keras.backend.backend() == "tensorflow" else "per_group"
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:2], self.d_model)
