@@ -85,3 +85,28 @@ def test_mixed_bfloat16_policy_sets_output_dtype(case):
     assert np.all(np.isfinite(to_numpy(keras.ops.cast(out, "float32"))))
     for w in layer.weights:
         assert keras.backend.standardize_dtype(w.dtype) == "float32"
+
+
+@cases
+def test_float64_policy_computes_in_float64(case):
+    # float64 where the backend holds it (JAX only with x64 enabled, as Keras's own layers),
+    # and in float64 throughout: a nudge of 1e-9 to the first input, lost in float32, moves
+    # the output as the first-order change it is (twice the nudge, twice the move).
+    wide = keras.backend.standardize_dtype(keras.ops.convert_to_tensor(np.zeros(1, "float64")).dtype)
+    layer = case.make(dtype="float64")
+    first, *rest = numpy_inputs(case)
+    out = layer(first, *rest)
+    assert keras.backend.standardize_dtype(out.dtype) == wide
+    if wide != "float64" or not np.issubdtype(first.dtype, np.floating) or np.all(first == np.round(first)):
+        return  # no float64 here, or the first input holds indices
+    x = first.astype("float64")
+    r = np.random.default_rng(1).standard_normal(x.shape)
+
+    def moved(step):
+        return to_numpy(layer(x + step * r, *rest)) - to_numpy(layer(x, *rest))
+
+    if not np.any(moved(1.0)):
+        return  # the output does not read the values of the first input
+    once, twice = moved(1e-9), moved(2e-9)
+    assert np.any(once)
+    np.testing.assert_allclose(once, twice / 2, rtol=1e-4, atol=1e-4 * np.max(np.abs(twice)))

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import base, checks, indices
+from kerasfactory.layers import base, checks, contract, indices
 from kerasfactory.layers.positional_embedding import PositionalEmbedding
 
 PADDINGS = ("end", "none")
@@ -96,7 +96,7 @@ class PatchEmbedding(base.Layer):
         steps = indices.window_steps(self.num_patches(time), self.stride, np.arange(self.patch_len), time, "clip", x)
         patches = ops.take(x, steps, axis=2)  # (batch, variates, num_patches, patch_len)
         # The Dense's kernel used directly: one gather and one matmul, no concatenated padding.
-        y = ops.matmul(patches, self.value_embedding.kernel) + self.position_embedding(patches[:, 0])[None]
+        y = contract.matmul(patches, self.value_embedding.kernel) + self.position_embedding(patches[:, 0])[None]
         return self.dropout(y, training=True) if training else y
 
     def compute_output_shape(self, input_shape):

@@ -52,8 +52,9 @@ class ReversibleInstanceNorm(base.Layer):
         feature_index: denorm only; denormalise a single-feature `inputs`
             with feature `feature_index`'s statistics and affine parameters.
 
-    Output shape: as `inputs`; `stats` is float32 `(batch, 2, num_features)`.
-    The statistics are computed in float32 whatever the dtype policy.
+    Output shape: as `inputs`; `stats` is `(batch, 2, num_features)`.
+    The statistics are computed in float32 whatever the dtype policy (float64
+    under a float64 one), and `stats` has that dtype.
 
     Reference: Kim et al., "Reversible Instance Normalization for Accurate
     Time-Series Forecasting against Distribution Shift", ICLR 2022.
@@ -104,9 +105,13 @@ class ReversibleInstanceNorm(base.Layer):
                     f"`stats` must have shape (batch, 2, num_features)={expected}, got {stats_shape}"
                 )
 
+    @property
+    def _stats_dtype(self):
+        return "float64" if self.compute_dtype == "float64" else "float32"
+
     def _affine(self, feature_index):
-        w = ops.cast(self.affine_weight, "float32")
-        b = ops.cast(self.affine_bias, "float32")
+        w = ops.cast(self.affine_weight, self._stats_dtype)
+        b = ops.cast(self.affine_bias, self._stats_dtype)
         if feature_index is not None:
             w, b = w[feature_index : feature_index + 1], b[feature_index : feature_index + 1]
         return w, b
@@ -119,13 +124,13 @@ class ReversibleInstanceNorm(base.Layer):
     def call(self, inputs, mode="norm", stats=None, return_stats=False, feature_index=None):
         stats_shape = None if stats is None else stats.shape
         self._check(inputs.shape, mode, stats_shape, return_stats, feature_index)
-        x = ops.cast(inputs, "float32")
+        x = ops.cast(inputs, self._stats_dtype)
         if mode == "norm":
             if stats is None:
                 stats = ops.stop_gradient(self._stats(x))
                 if not return_stats and checks.is_concrete(x):
                     self._last_stats = stats
-            stats = ops.cast(stats, "float32")
+            stats = ops.cast(stats, self._stats_dtype)
             x = (x - stats[:, :1]) / stats[:, 1:]
             if self.affine:
                 w, b = self._affine(None)
@@ -134,7 +139,7 @@ class ReversibleInstanceNorm(base.Layer):
             return (x, stats) if return_stats else x
         if stats is None:
             stats = self._remembered_stats(x)
-        stats = ops.cast(stats, "float32")
+        stats = ops.cast(stats, self._stats_dtype)
         if feature_index is not None:
             stats = stats[:, :, feature_index : feature_index + 1]
         if self.affine:
@@ -164,7 +169,7 @@ class ReversibleInstanceNorm(base.Layer):
             self._remembered_stats(inputs)  # symbolic: raises, asking for `stats`
         out = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
         if return_stats:
-            return out, keras.KerasTensor((inputs.shape[0], 2, self.num_features), dtype="float32")
+            return out, keras.KerasTensor((inputs.shape[0], 2, self.num_features), dtype=self._stats_dtype)
         return out
 
     def compute_output_shape(self, input_shape):

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import base, checks, indices, tables
+from kerasfactory.layers import base, checks, contract, indices, tables
 
 PADDINGS = ("same", "circular", "causal")
 
@@ -138,16 +138,16 @@ class TokenEmbedding(base.Layer):
         if not eager:
             # Compiled (jit, tf.function): a 2-D matmul, which XLA differentiates
             # without transposing the (batch * time, d_model) gradient, 2x faster.
-            y = ops.matmul(ops.reshape(windows, (-1, width)), self._kernel_matrix(bias_row=False))
+            y = contract.matmul(ops.reshape(windows, (-1, width)), self._kernel_matrix(bias_row=False))
             y = ops.reshape(y, (-1, time, self.d_model))
             return ops.add(y, self.conv.bias) if self.use_bias else y
         # Eagerly, one contraction and no reshape of the output (each is a 6 MB
         # copy on JAX). The bias rides in it as a column of ones against a bias
         # row: a separate add is one more pass over the output, 2-3 ms on JAX.
         if not self.use_bias:
-            return ops.tensordot(windows, self.conv.kernel, axes=2)
+            return contract.tensordot(windows, self.conv.kernel, 2)
         windows = ops.pad(ops.reshape(windows, (-1, time, width)), [[0, 0], [0, 0], [0, 1]], constant_values=1)
-        return ops.tensordot(windows, self._kernel_matrix(bias_row=True), axes=1)
+        return contract.tensordot(windows, self._kernel_matrix(bias_row=True), 1)
 
     def _rolls_matmul(self, x, time):
         # Eager TensorFlow, where Keras's `take` is seven ops, unless the conv needs neither

@@ -1,0 +1,38 @@
+"""Matrix products that stay in float64 under a float64 policy.
+
+Keras 3.15's torch `matmul` and `tensordot` compute float64 operands in float32
+and return float32 (their result dtype comes from `result_type`, which maps
+64-bit types to 32-bit; keras-team/keras#23704), so a float64 `Dense` without a
+bias returns float32 there. `einsum` keeps float64 on every backend; it is
+slower than `tensordot` on eager JAX, so it serves float64 only. Every layer's
+contraction of its inputs with its weights goes through here.
+"""
+
+import functools
+import string
+
+import keras
+from keras import ops
+
+
+@functools.lru_cache
+def _wide(dtype):
+    # Cached: `standardize_dtype` costs ~6 us on JAX's dtypes, ~1 % of an eager TokenEmbedding call.
+    return keras.backend.standardize_dtype(dtype) == "float64"
+
+
+def tensordot(a, b, axes):
+    """`ops.tensordot(a, b, axes)` for an int `axes`; in `a`'s dtype when that is float64."""
+    if not _wide(a.dtype):
+        return ops.tensordot(a, b, axes)
+    rank = len(a.shape)
+    left = string.ascii_letters[:rank]
+    right = left[rank - axes :] + string.ascii_letters[rank : rank + len(b.shape) - axes]
+    return ops.einsum(f"{left},{right}->{left[: rank - axes]}{right[axes:]}", a, b)
+
+
+def matmul(a, b):
+    """`ops.matmul(a, b)` for a 2-D `b`; in `a`'s dtype when that is float64."""
+    if not _wide(a.dtype):
+        return ops.matmul(a, b)
+    return tensordot(a, b, 1)
