@@ -12,12 +12,19 @@ same run as the reference (rounds, processes and timing as in
 - the contraction alone: one eager `ops.matmul` of the (batch * time,
   kernel_size * c_in) windows with the (kernel_size * c_in, d_model) kernel,
   i.e. the arithmetic and the 6.3 MB output that any body has to produce;
-- Keras's `Layer.__call__` around a layer that returns its input;
+- the gather of the windows alone (one eager `ops.take` of the circular
+  steps the layer reads);
+- Keras's `Layer.__call__` around a layer that returns its input, and around
+  a TokenEmbedding whose `call` returns its input (the same sub-layer and
+  checks as the layer);
 - the train step with `train_on_batch`, as `embeddings.py` times it, and the
   compiled train function alone (Keras's `model.train_function`, called as
   `train_on_batch` calls it, without `train_on_batch`'s own work: building
   the batch, writing the variables back, turning the logs into numpy);
-- each target in milliseconds, from the reference of the same run.
+- each target in milliseconds, from the reference of the same run, and per
+  backend the floor of an eager forward (contraction + gather + the
+  TokenEmbedding `__call__`) with the reference time at which 0.15 x would
+  reach it.
 
 A floor above its target means no body of the layer can meet that target on
 this machine: the figures say where the time goes, not how to hide it.
@@ -41,18 +48,24 @@ from embeddings import (
 ROWS = [
     ("token_forward", "TokenEmbedding forward (layer call)"),
     ("contraction", "  contraction alone (one eager ops.matmul)"),
+    ("gather", "  gather of the windows (one eager ops.take)"),
     ("identity_call", "  Layer.__call__ of an identity layer"),
+    ("hollow_call", "  __call__ of a TokenEmbedding returning x"),
     ("token_train_step", "TokenEmbedding train step (train_on_batch)"),
     ("train_function", "  compiled train function alone"),
 ]
 # The reference row each of ours is divided by.
-BASE = {"contraction": "token_forward", "identity_call": "token_forward", "train_function": "token_train_step"}
+BASE = {"contraction": "token_forward", "gather": "token_forward", "identity_call": "token_forward",
+        "hollow_call": "token_forward", "train_function": "token_train_step"}
+# What any eager forward of the layer pays at least: its arithmetic, its windows and Keras's call.
+FORWARD_FLOOR = ("contraction", "gather", "hollow_call")
 TARGETS = [("token_forward", 0.15, "the fastest backend"), ("token_forward", 0.5, "every backend"),
            ("token_train_step", 0.2, "the fastest backend")]
 
 
 def keras_worker(quick):
     import keras
+    import numpy as np
     from keras import ops
 
     sync = keras_sync()
@@ -65,6 +78,18 @@ def keras_worker(quick):
     results["contraction"] = measure(lambda: ops.matmul(windows, kernel), sync, repeats)
     identity = keras.layers.Identity()
     results["identity_call"] = measure(lambda: identity(x), sync, repeats)
+
+    from kerasfactory.layers import TokenEmbedding, indices
+
+    steps = indices.window_steps(x.shape[1], 1, np.arange(3) - 1, x.shape[1], "wrap", x)
+    results["gather"] = measure(lambda: ops.take(x, steps, axis=1), sync, repeats)
+
+    class Hollow(TokenEmbedding):
+        def call(self, inputs):
+            return inputs
+
+    hollow = Hollow(C_IN, D_MODEL, padding="circular", use_bias=False)
+    results["hollow_call"] = measure(lambda: hollow(x), sync, repeats)
 
     # Last: on JAX the train function donates the model's variables.
     batch = (x, target, None)
@@ -117,6 +142,10 @@ def table(results, backends):
     for b in backends:
         if "error" in results[b]:
             lines.append(f"{b}: error: {results[b]['error']}")
+        elif all(key in results[b] for key in FORWARD_FLOOR):
+            floor = sum(results[b][key]["ms"] for key in FORWARD_FLOOR)
+            lines.append(f"{b}: forward floor (contraction + gather + call) = {floor:.2f} ms;"
+                         f" 0.15 x reaches it from a reference of {floor / 0.15:.2f} ms")
     return "\n".join(lines)
 
 
