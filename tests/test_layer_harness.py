@@ -110,3 +110,16 @@ def test_float64_policy_computes_in_float64(case):
     once, twice = moved(1e-9), moved(2e-9)
     assert np.any(once)
     np.testing.assert_allclose(once, twice / 2, rtol=1e-4, atol=1e-4 * np.max(np.abs(twice)))
+
+
+@cases
+@pytest.mark.filterwarnings("ignore:Layer .* does not have a `quantize` method")  # Keras, per weightless leaf
+def test_int8_quantized_model_predicts_close_to_the_float_one(case):
+    # `Model.quantize` reaches the Dense sub-layers: a layer that used their kernels directly
+    # would multiply by the int8 values without their scales.
+    arrays = numpy_inputs(case)
+    model = functional_model(case.make(), arrays)
+    expected = model.predict(list(arrays), verbose=0)
+    model.quantize("int8")
+    got = model.predict(list(arrays), verbose=0)
+    np.testing.assert_allclose(got, expected, atol=0.05 * np.max(np.abs(expected)))

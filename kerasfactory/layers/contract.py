@@ -2,10 +2,10 @@
 
 Keras 3.15's torch `matmul` and `tensordot` compute float64 operands in float32
 and return float32 (their result dtype comes from `result_type`, which maps
-64-bit types to 32-bit; keras-team/keras#23704), so a float64 `Dense` without a
-bias returns float32 there. `einsum` keeps float64 on every backend; it is
-slower than `tensordot` on eager JAX, so it serves float64 only. Every layer's
-contraction of its inputs with its weights goes through here.
+64-bit types to 32-bit; keras-team/keras#23704), and so does a float64 `Dense`
+there. `einsum` keeps float64 on every backend; it is slower than `tensordot`
+on eager JAX, so it serves float64 only. Every layer's contraction of its
+inputs with its weights goes through here.
 """
 
 import functools
@@ -36,3 +36,15 @@ def matmul(a, b):
     if not _wide(a.dtype):
         return ops.matmul(a, b)
     return tensordot(a, b, 1)
+
+
+def dense(layer, x):
+    """`layer(x)` for a `keras.layers.Dense` without activation; in float64, its weights applied here.
+
+    The layer's own call otherwise, so that what Keras does to a Dense
+    (`Model.quantize`, LoRA) still applies.
+    """
+    if not _wide(x.dtype) or layer.quantization_mode is not None:
+        return layer(x)
+    y = tensordot(x, layer.kernel, 1)
+    return y if layer.bias is None else ops.add(y, layer.bias)

@@ -10,7 +10,7 @@ class DataEmbeddingInverted(base.Layer):
 
     `tokens = [x; x_mark]^T` (the variates, then the mark columns, each a
     series of `seq_len` steps); `y = dropout(tokens @ W + b)` with `W` of
-    shape `(seq_len, d_model)`: the weights of `value_embedding`, a `keras.layers.Dense`
+    shape `(seq_len, d_model)`. `value_embedding` is a `keras.layers.Dense`
     initialised like PyTorch's `nn.Linear(seq_len, d_model)` (kernel and bias
     uniform in `±1/sqrt(seq_len)`).
 
@@ -76,8 +76,7 @@ class DataEmbeddingInverted(base.Layer):
         if x_mark is not None:
             marks = ops.transpose(ops.cast(x_mark, self.compute_dtype), (0, 2, 1))
             tokens = ops.concatenate([tokens, marks], axis=1)
-        dense = self.value_embedding
-        return self.dropout(ops.add(contract.matmul(tokens, dense.kernel), dense.bias), training=training)
+        return self.dropout(contract.dense(self.value_embedding, tokens), training=training)
 
     def compute_output_shape(self, x_shape, x_mark_shape=None):
         tokens = x_shape[2]

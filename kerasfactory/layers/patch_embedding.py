@@ -95,8 +95,8 @@ class PatchEmbedding(base.Layer):
         # Steps past the end read the last one: that is the end padding.
         steps = indices.window_steps(self.num_patches(time), self.stride, np.arange(self.patch_len), time, "clip", x)
         patches = ops.take(x, steps, axis=2)  # (batch, variates, num_patches, patch_len)
-        # The Dense's kernel used directly: one gather and one matmul, no concatenated padding.
-        y = contract.matmul(patches, self.value_embedding.kernel) + self.position_embedding(patches[:, 0])[None]
+        # One gather (the end padding is clipped steps, not a concatenation) and the Dense.
+        y = contract.dense(self.value_embedding, patches) + self.position_embedding(patches[:, 0])[None]
         return self.dropout(y, training=True) if training else y
 
     def compute_output_shape(self, input_shape):

@@ -47,6 +47,14 @@ def _fixed_table(sizes, d_model):
     return table
 
 
+def _whole_table(embed):
+    """Every row of a `keras.layers.Embedding`: its weights, or its own lookup of all rows once
+    `Model.quantize` has made them int8 values and scales."""
+    if embed.quantization_mode is None:
+        return embed.embeddings
+    return embed(ops.arange(embed.input_dim))
+
+
 @keras.saving.register_keras_serializable(package="kerasfactory")
 class TemporalEmbedding(base.Layer):
     """Sum of per-field embeddings of calendar marks.
@@ -152,7 +160,7 @@ class TemporalEmbedding(base.Layer):
         if self.embed_type == "fixed":
             key = ("temporal", tuple(self._sizes.tolist()), self.d_model)
             return tables.lookup_table(key, lambda: _fixed_table(*key[1:]), self.compute_dtype, like)
-        learned = [ops.cast(getattr(self, f"{f}_embed").embeddings, self.compute_dtype) for f, _, _ in self._fields]
+        learned = [ops.cast(_whole_table(getattr(self, f"{f}_embed")), self.compute_dtype) for f, _, _ in self._fields]
         return ops.concatenate([_outer_sum(learned[start:stop], ops.reshape) for start, stop in GROUPS], axis=0)
 
     def call(self, inputs):

@@ -20,8 +20,9 @@ class TimeFeatureEmbedding(base.Layer):
             see `kerasfactory.layers.freq.normalize_freq`).
         kernel_initializer: initializer of `W`. Defaults to `"glorot_uniform"`.
 
-    `W` is the kernel of `self.embed`, a `keras.layers.Dense(d_model,
-    use_bias=False)`, and the transpose of the reference `embed.weight`.
+    The linear map is `self.embed`, a `keras.layers.Dense(d_model,
+    use_bias=False)`; its kernel is the transpose of the reference
+    `embed.weight`.
 
     Input shape: `(batch, time, width)`; a different last dimension raises
     `ValueError` naming both widths. NaN/Inf propagate to their step's output.
@@ -65,7 +66,7 @@ class TimeFeatureEmbedding(base.Layer):
 
     def call(self, inputs):
         self._check_shape(inputs.shape)
-        return contract.matmul(ops.cast(inputs, self.compute_dtype), self.embed.kernel)
+        return contract.dense(self.embed, ops.cast(inputs, self.compute_dtype))
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:2], self.d_model)
