@@ -35,6 +35,13 @@ def test_functional_model_matches_eager_call(case):
 
 
 @cases
+def test_functional_model_builds_every_sub_layer(case):
+    # Keras's `Model.quantize` refuses a model with an unbuilt layer, weightless or not.
+    model = functional_model(case.make(), numpy_inputs(case))
+    assert [layer.name for layer in model._flatten_layers() if not layer.built] == []
+
+
+@cases
 def test_config_round_trips_through_json(case):
     arrays = numpy_inputs(case)
     layer = case.make()

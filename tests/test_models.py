@@ -68,6 +68,17 @@ def test_save_and_load_keras_file_gives_identical_predictions(name, tmp_path):
     np.testing.assert_array_equal(before, after)
 
 
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.filterwarnings("ignore:Layer .* does not have a `quantize` method")  # Keras, per weightless leaf
+def test_int8_quantize_right_after_construction_predicts_close_to_the_float_model(name):
+    # Before any call: every layer, weightless sub-layers included, is built at construction.
+    quantized = make(name)
+    quantized.quantize("int8")
+    x, marks = batch()
+    expected = predict(built(name), x, marks)  # same seed, same float weights
+    np.testing.assert_allclose(predict(quantized, x, marks), expected, atol=0.1 * np.std(expected))  # 2-5 % seen
+
+
 @pytest.mark.parametrize("name", sorted(set(MODELS) - {"linear"}))  # linear: no RevIN, see test_linear_model.py
 def test_output_follows_a_level_shift_of_the_input(name):
     # RevIN: the forecast is made in normalised units and denormalised with the input's statistics.

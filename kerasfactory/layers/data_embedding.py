@@ -110,6 +110,8 @@ class DataEmbedding(base.Layer):
     def build(self, x_shape, x_mark_shape=None):
         self._check(x_shape, x_mark_shape)
         self.value_embedding.build(x_shape)
+        if self.position_embedding is not None:
+            self.position_embedding.build(x_shape)  # no weights, but Keras's `Model.quantize` wants it built
         # Built even without marks, so weights (and saved files) do not depend on the first call.
         self.temporal_embedding.build(x_mark_shape or (None, None, self._mark_width))
 

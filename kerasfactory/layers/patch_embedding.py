@@ -87,6 +87,7 @@ class PatchEmbedding(base.Layer):
     def build(self, input_shape):
         self._check(input_shape)
         self.value_embedding.build((None, None, None, self.patch_len))
+        self.position_embedding.build((None, None, self.patch_len))  # no weights; `Model.quantize` wants it built
 
     def call(self, inputs, training=None):
         self._check(inputs.shape)
