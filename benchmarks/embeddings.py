@@ -49,6 +49,7 @@ such buffers at once. The default mode measures what a short script sees,
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,6 +62,7 @@ B, T, C_IN, D_MODEL = 32, 96, 7, 512
 SCALING = [(t, d) for t in (96, 384, 1536) for d in (128, 512, 2048)]
 PRED_LEN = 96
 FIT_STEPS = 16  # batches per timed `fit` epoch
+LOOP = "drop"  # how `measure` calls: "drop" each output after syncing it, or "hold" it (--loop)
 WARM_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(64 << 20)}
 
 ROWS = [
@@ -85,32 +87,54 @@ MODELS = ("transformer", "itransformer")  # kerasfactory.models names, default h
 def measure(fn, sync, repeats, target_s=0.1, warmup=5):
     """Median seconds per call of `fn`; each sample averages enough calls for ~target_s.
 
+    With `LOOP = "drop"` (the default, `--loop drop`) each call is synced and
+    its output dropped before the next call starts: `timeit`'s loop, and a
+    user's loop over batches. `"hold"` keeps each output alive through the
+    next call and syncs once per sample, as this loop did until Nov 27; that
+    changes what glibc's malloc does with the reference's megabyte buffers
+    (its TokenEmbedding forward: ~1,050 page faults per call held, ~3,050
+    dropped; 2.2-2.8 ms against 5.2-5.4 ms; the issue recorded 7.2-7.5 ms),
+    while every Keras backend's took 0-130 either way. `faults_per_call`
+    (minor page faults of all threads) is kept with each figure.
+
     Warm-up lasts at least `warmup` calls and `target_s` seconds: eager JAX
     calls measured after only five calls were still 30-50 % slower than
     their steady state (the allocator settling on the 6 MB outputs).
     """
-    start, calls = time.perf_counter(), 0
-    while calls < warmup or time.perf_counter() - start < target_s:
+    start, done = time.perf_counter(), 0
+    while done < warmup or time.perf_counter() - start < target_s:
         sync(fn())
-        calls += 1
+        done += 1
     start = time.perf_counter()
     sync(fn())
     once = time.perf_counter() - start
     number = max(1, min(200, int(target_s / max(once, 1e-6))))
-    samples, cpu = [], []
+    samples, cpu, faults = [], [], []
     for _ in range(repeats):
+        start_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         start, start_cpu = time.perf_counter(), time.process_time()
-        for _ in range(number):
-            out = fn()
-        sync(out)
+        run_calls(fn, sync, number)
         samples.append((time.perf_counter() - start) / number)
         cpu.append((time.process_time() - start_cpu) / number)
+        faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start_faults) / number)
     # cpu_ms: CPU time of all the process's threads, less sensitive to a shared machine.
     return {
         "ms": 1e3 * statistics.median(samples),
         "cpu_ms": 1e3 * statistics.median(cpu),
+        "faults_per_call": statistics.median(faults),
         "samples_ms": [1e3 * s for s in samples],
     }
+
+
+def run_calls(fn, sync, number):
+    """`number` calls of `fn` in the loop `LOOP` names (see `measure`)."""
+    if LOOP == "hold":
+        for _ in range(number):
+            out = fn()
+        sync(out)
+    else:
+        for _ in range(number):
+            sync(fn())
 
 
 def measure_fresh(make_and_call, sync, repeats):
@@ -154,7 +178,7 @@ def train_step(model, x, y, sync, repeats, primary):
         return weight.value
 
     fit = measure(epoch, sync, repeats, warmup=1)
-    for key in ("ms", "cpu_ms"):
+    for key in ("ms", "cpu_ms", "faults_per_call"):
         fit[key] /= FIT_STEPS
     fit["samples_ms"] = [v / FIT_STEPS for v in fit["samples_ms"]]
     on_batch = measure(lambda: model.train_on_batch(x, y), sync, repeats)
@@ -441,7 +465,7 @@ def reference_model_rows(torch, ref, rng, sync, repeats):
 # ---------------------------------------------------------------- driver
 
 
-def run_worker(kind, quick, malloc="default", script=__file__):
+def run_worker(kind, quick, malloc="default", script=__file__, loop="drop"):
     """Runs one worker of `script` in a fresh process and returns its results (or an error string)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
     if malloc == "warm":
@@ -450,7 +474,7 @@ def run_worker(kind, quick, malloc="default", script=__file__):
         env["KERAS_BACKEND"] = kind
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "result.json")
-        cmd = [sys.executable, os.path.abspath(script), "--worker", kind, "--out", out]
+        cmd = [sys.executable, os.path.abspath(script), "--worker", kind, "--out", out, "--loop", loop]
         if quick:
             cmd.append("--quick")
         proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
@@ -469,6 +493,8 @@ def merge_rounds(runs):
     for key in ok[0]:
         rows = [run[key] for run in ok if key in run]
         merged[key] = {**rows[0], "ms": statistics.median(r["ms"] for r in rows), "rounds_ms": [r["ms"] for r in rows]}
+        if all("faults_per_call" in r for r in rows):
+            merged[key]["faults_per_call"] = statistics.median(r["faults_per_call"] for r in rows)
     return merged
 
 
@@ -538,11 +564,15 @@ def run_rounds(argv, doc, script, reference, keras):
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--malloc", choices=("default", "warm"), default="default",
                         help="glibc malloc thresholds of every process (see embeddings.py's docstring)")
+    parser.add_argument("--loop", choices=("drop", "hold"), default="drop",
+                        help="sync and drop each output before the next call, or hold it through the next (see measure)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
+        global LOOP
+        LOOP = args.loop
         sys.path.insert(0, ROOT)
         worker = reference if args.worker == "reference" else keras
         with open(args.out, "w") as f:
@@ -552,7 +582,7 @@ def run_rounds(argv, doc, script, reference, keras):
     rounds = {kind: [] for kind in ["reference", *args.backends]}
     for _ in range(args.rounds):
         for kind in rounds:
-            rounds[kind].append(run_worker(kind, args.quick, args.malloc, script))
+            rounds[kind].append(run_worker(kind, args.quick, args.malloc, script, args.loop))
     return args, {kind: merge_rounds(runs) for kind, runs in rounds.items()}
 
 
@@ -562,10 +592,10 @@ def main(argv=None):
         return
     info = machine()
     print(f"Machine: {info['cpu']}, {info['nproc']} cores; torch threads = {info['nproc']}; "
-          f"medians over {args.rounds} round(s); malloc {args.malloc}")
+          f"medians over {args.rounds} round(s); malloc {args.malloc}; loop {args.loop}")
     print(table(results, args.backends))
     if args.json:
-        payload = {"machine": info, "quick": args.quick, "rounds": args.rounds, "malloc": args.malloc,
+        payload = {"machine": info, "quick": args.quick, "rounds": args.rounds, "malloc": args.malloc, "loop": args.loop,
                    "results": results}
         for b in args.backends:
             payload.setdefault("ratios", {})[b] = {

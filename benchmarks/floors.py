@@ -1,6 +1,6 @@
 """TokenEmbedding beside the floors under it, against its targets, in one run.
 
-    python benchmarks/floors.py [--backends jax tensorflow torch] [--rounds 3] [--malloc warm] [--json PATH]
+    python benchmarks/floors.py [--backends jax tensorflow torch] [--rounds 3] [--malloc warm] [--loop hold] [--json PATH]
 
 The Performance issue asks for TokenEmbedding forward <= 0.15 x the PyTorch
 reference on the fastest backend and <= 0.5 x on every backend, and a train
@@ -154,11 +154,11 @@ def main(argv=None):
     if results is None:
         return
     info = machine()
-    print(f"Machine: {info['cpu']}, {info['nproc']} cores; medians over {args.rounds} round(s); malloc {args.malloc}")
+    print(f"Machine: {info['cpu']}, {info['nproc']} cores; medians over {args.rounds} round(s); malloc {args.malloc}; loop {args.loop}")
     print(table(results, args.backends))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "rounds": args.rounds, "malloc": args.malloc, "results": results}, f, indent=1)
+            json.dump({"machine": info, "rounds": args.rounds, "malloc": args.malloc, "loop": args.loop, "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,24 @@ def test_embeddings_table_has_a_ratio_per_row_and_a_scaling_block():
     assert "Scaling: TokenEmbedding forward" in text
 
 
+def test_measure_syncs_and_drops_every_output_unless_told_to_hold_it(monkeypatch):
+    seen = {"calls": 0, "syncs": 0}
+
+    def fn():
+        seen["calls"] += 1
+        return seen["calls"]
+
+    def sync(out):
+        seen["syncs"] += 1
+
+    result = embeddings.measure(fn, sync, 3, target_s=0.001, warmup=2)
+    assert seen["calls"] == seen["syncs"] and result["faults_per_call"] >= 0
+    monkeypatch.setattr(embeddings, "LOOP", "hold")
+    seen.update(calls=0, syncs=0)
+    embeddings.measure(fn, sync, 3, target_s=0.001, warmup=2)
+    assert seen["syncs"] < seen["calls"]
+
+
 def test_run_rounds_rejects_an_unknown_backend():
     with pytest.raises(SystemExit):
         embeddings.run_rounds(["--backends", "mxnet"], floors.__doc__, floors.__file__, None, None)
