@@ -91,13 +91,15 @@ class PatchEmbedding(base.Layer):
 
     def call(self, inputs, training=None):
         self._check(inputs.shape)
-        x = ops.transpose(ops.cast(inputs, self.compute_dtype), (0, 2, 1))  # (batch, variates, time)
+        x = ops.cast(inputs, self.compute_dtype)
         time = inputs.shape[1] if inputs.shape[1] is not None else ops.shape(inputs)[1]
         # Steps past the end read the last one: that is the end padding.
         steps = indices.window_steps(self.num_patches(time), self.stride, np.arange(self.patch_len), time, "clip", x)
-        patches = ops.take(x, steps, axis=2)  # (batch, variates, num_patches, patch_len)
-        # One gather (the end padding is clipped steps, not a concatenation) and the Dense.
-        y = contract.dense(self.value_embedding, patches) + self.position_embedding(patches[:, 0])[None]
+        # One gather (the end padding is clipped steps, not a concatenation), patches
+        # second so that the position embedding reads their count from it.
+        patches = ops.take(x, steps, axis=1)  # (batch, num_patches, patch_len, variates)
+        position = self.position_embedding(patches)  # (1, num_patches, d_model)
+        y = contract.dense(self.value_embedding, ops.transpose(patches, (0, 3, 1, 2))) + position
         return self.dropout(y, training=True) if training else y
 
     def compute_output_shape(self, input_shape):
