@@ -202,7 +202,7 @@ def test_inverted_embedding_time_other_than_seq_len_names_both():
 # -- PatchEmbedding ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("time,patch_len,stride", [(32, 16, 8), (30, 16, 8), (16, 16, 8), (21, 4, 3), (10, 5, 5), (9, 1, 1)])
+@pytest.mark.parametrize("time,patch_len,stride", [(32, 16, 8), (30, 16, 8), (16, 16, 8), (21, 4, 3), (10, 5, 5), (9, 1, 1), (20, 3, 5)])
 def test_patch_embedding_matches_torch_reference_and_patch_count(time, patch_len, stride):
     ref = reference_torch.PatchEmbedding(12, patch_len, stride, padding=stride, dropout=0.0)
     layer = PatchEmbedding(12, patch_len=patch_len, stride=stride, dropout=0.0)
