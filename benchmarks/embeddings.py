@@ -1,6 +1,7 @@
 """Embedding speed against the PyTorch reference (Time-Series-Library semantics).
 
     python benchmarks/embeddings.py [--quick] [--rounds 3] [--backends jax tensorflow torch] [--json PATH]
+                                    [--malloc warm] [--loop hold]
 
 Each Keras backend runs in its own subprocess (`KERAS_BACKEND` set per process),
 and a further subprocess runs the PyTorch modules of `tests/reference_torch.py`
