@@ -44,14 +44,14 @@ def dense(layer, x):
     The layer's own call otherwise, so that what Keras does to a Dense
     (`Model.quantize`, LoRA) still applies.
     """
-    if not _wide(x.dtype) or layer.quantization_mode is not None:
-        if keras.backend.backend() != "tensorflow" or len(x.shape) <= 2:
-            return layer(x)
-        # Keras's TensorFlow matmul runs an input of rank > 2 through `tf.tensordot`
-        # (a dozen eager ops); flattened to 2-D it is one `tf.matmul`, and there a
-        # reshape is free. (Not on JAX, where an eager reshape copies the output.)
-        shape = ops.shape(x)
-        y = layer(ops.reshape(x, (-1, shape[-1])))
-        return ops.reshape(y, (*shape[:-1], layer.units))
-    y = tensordot(x, layer.kernel, 1)
-    return y if layer.bias is None else ops.add(y, layer.bias)
+    if _wide(x.dtype) and layer.quantization_mode is None:
+        y = tensordot(x, layer.kernel, 1)
+        return y if layer.bias is None else ops.add(y, layer.bias)
+    if keras.backend.backend() != "tensorflow" or len(x.shape) <= 2:
+        return layer(x)
+    # Keras's TensorFlow matmul runs an input of rank > 2 through `tf.tensordot`
+    # (a dozen eager ops); flattened to 2-D it is one `tf.matmul`, and there a
+    # reshape is free. (Not on JAX, where an eager reshape copies the output.)
+    shape = ops.shape(x)
+    y = layer(ops.reshape(x, (-1, shape[-1])))
+    return ops.reshape(y, (*shape[:-1], layer.units))
