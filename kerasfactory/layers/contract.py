@@ -5,7 +5,8 @@ and return float32 (their result dtype comes from `result_type`, which maps
 64-bit types to 32-bit; keras-team/keras#23704), and so does a float64 `Dense`
 there. `einsum` keeps float64 on every backend; it is slower than `tensordot`
 on eager JAX, so it serves float64 only. Every layer's contraction of its
-inputs with its weights goes through here.
+inputs with its weights goes through here, which is also where a backend's
+faster form of the same product is chosen (`dense` on TensorFlow).
 """
 
 import functools
@@ -41,8 +42,8 @@ def matmul(a, b):
 def dense(layer, x):
     """`layer(x)` for a `keras.layers.Dense` without activation; in float64, its weights applied here.
 
-    The layer's own call otherwise, so that what Keras does to a Dense
-    (`Model.quantize`, LoRA) still applies.
+    The layer's own call otherwise (on TensorFlow, on `x` flattened to 2-D),
+    so that what Keras does to a Dense (`Model.quantize`, LoRA) still applies.
     """
     if _wide(x.dtype) and layer.quantization_mode is None:
         y = tensordot(x, layer.kernel, 1)
