@@ -20,7 +20,7 @@ pandas is optional: it is imported only when these functions run
 
 import numpy as np
 
-from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.freq import FREQ_WIDTH, normalize_freq
 
 __all__ = ["FREQ_WIDTH", "infer_freq", "marks", "normalize_freq", "seasonal_period", "time_features"]
 

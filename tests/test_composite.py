@@ -13,7 +13,7 @@ from kerasfactory.layers import (
     DataEmbeddingWithoutPosition,
     PatchEmbedding,
     ReversibleInstanceNorm,
-    checks,
+    validation,
 )
 from tests import reference_torch
 
@@ -379,7 +379,7 @@ def test_revin_stores_only_concrete_statistics_and_traced_denorm_needs_stats():
     model = LegacyRevinModel()
     x = randn(4, 8, 3)
     model(x)  # eager: works, stores concrete statistics
-    assert checks.is_concrete(model.revin._last_stats)
+    assert validation.is_concrete(model.revin._last_stats)
     compiled = keras.backend.backend() != "torch"  # torch's predict runs eagerly
     if compiled:
         with pytest.raises(ValueError, match="`stats` must be passed"):
@@ -387,7 +387,7 @@ def test_revin_stores_only_concrete_statistics_and_traced_denorm_needs_stats():
     else:
         model.predict(x, verbose=0)
     stored = model.revin._last_stats
-    assert checks.is_concrete(stored)
+    assert validation.is_concrete(stored)
     assert np.all(np.isfinite(numpy(stored)))
 
 
@@ -399,7 +399,7 @@ def test_revin_traced_norm_stores_nothing():
     if keras.backend.backend() != "torch":
         assert layer._last_stats is None
     else:
-        assert checks.is_concrete(layer._last_stats)
+        assert validation.is_concrete(layer._last_stats)
 
 
 def test_revin_in_functional_model_round_trips_and_saves(tmp_path):

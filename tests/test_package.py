@@ -31,7 +31,16 @@ def test_layers_import_nothing_beyond_keras_and_numpy():
         "for m in set(sys.modules) - before))"
     )
     added = set(eval(result.stdout.strip().splitlines()[-1]))
-    assert added <= {"kerasfactory", "kerasfactory.layers"}, added
+    assert added <= {"kerasfactory", "kerasfactory.layers", "kerasfactory.freq"}, added
+
+
+def test_time_features_data_and_the_command_line_load_no_keras_and_no_backend():
+    # So that the command line answers a usage or data error before any backend starts.
+    result = run(
+        "import sys, kerasfactory.time_features, kerasfactory.data, kerasfactory.forecast.cli; "
+        "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules))"
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_version_is_exposed():

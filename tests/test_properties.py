@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kerasfactory import layers
-from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.freq import FREQ_WIDTH, normalize_freq
 from kerasfactory.layers.temporal_embedding import FIELDS
 
 EXAMPLES = int(os.environ.get("KERASFACTORY_EXAMPLES", "3"))
@@ -126,7 +126,7 @@ def fixed(draw):
 def temporal(draw):
     freq, oor = draw(st.sampled_from(FREQS)), draw(st.sampled_from(("wrap", "clip", "error")))
     width = (5 if normalize_freq(freq) == "t" else 4) + draw(st.integers(0, 2))
-    sizes = [size for _, _, size in FIELDS] + [2] * 2
+    sizes = [size for _, size in FIELDS] + [2] * 2
     b, t, d_model = draw(batches), draw(st.integers(1, 8)), draw(small)
     x = draw(index_values((b, t, width), sizes[:width], in_range=oor == "error"))
     config = dict(d_model=d_model, embed_type=draw(st.sampled_from(("fixed", "learned"))), freq=freq, out_of_range=oor)
@@ -158,7 +158,7 @@ def data_embedding(cls):
                 marks = draw(values((b, t, FREQ_WIDTH[code])))
             else:
                 width = 5 if code == "t" else 4
-                marks = draw(index_values((b, t, width), [s for _, _, s in FIELDS][:width], in_range=False))
+                marks = draw(index_values((b, t, width), [s for _, s in FIELDS][:width], in_range=False))
             inputs += (marks,)
         return Spec(cls, config, inputs, shape=(b, t, d_model))
 
@@ -335,7 +335,7 @@ def bad_indices(draw, cls, rank, config, sizes):
 @st.composite
 def bad_temporal(draw):
     if draw(st.booleans()):
-        return draw(bad_indices(layers.TemporalEmbedding, 3, dict(d_model=4), [s for _, _, s in FIELDS][:4]))
+        return draw(bad_indices(layers.TemporalEmbedding, 3, dict(d_model=4), [s for _, s in FIELDS][:4]))
     freq = draw(st.sampled_from(("h", "t")))
     narrow = np.zeros((2, 3, draw(st.integers(1, 3 if freq == "h" else 4))), "int32")
     return Spec(layers.TemporalEmbedding, dict(d_model=4, freq=freq), (narrow,), name="inputs")

@@ -11,7 +11,7 @@ import pytest
 
 from kerasfactory import time_features as tf_
 from kerasfactory.layers import TemporalEmbedding, TimeFeatureEmbedding
-from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.freq import FREQ_WIDTH, normalize_freq
 from tests import reference_torch
 
 pd = pytest.importorskip("pandas", reason="time_features needs pandas (kerasfactory[timefeatures])")

@@ -7,6 +7,7 @@ from sklearn.preprocessing import StandardScaler
 
 from kerasfactory.data.errors import DataError
 from kerasfactory.data.splits import DEFAULT_FRACTIONS, SPLIT_NAMES, split_borders
+from kerasfactory.time_features import time_features
 
 FEATURES = ("M", "S", "MS")
 
@@ -24,8 +25,6 @@ def feature_columns(columns, target, features):
 
 def marks_for(dates, freq):
     """timeF marks `(T, mark_dim)` in float32 for `dates` at `freq`."""
-    from kerasfactory.time_features import time_features
-
     return np.asarray(time_features(dates, freq), dtype="float32")
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from kerasfactory.data import DataError, load_series, parse_split, prepare, vic_elec
 from kerasfactory.forecast import report
 from kerasfactory.forecast.baselines import LinearBaseline, repeat_last, seasonal_naive
+from kerasfactory.time_features import seasonal_period
 
 CSV_LIMIT_NOTE = "one window every pred_len steps, so each test timestamp appears once"
 
@@ -116,8 +117,6 @@ def callbacks(args, data, out):
 
 def score(data, model):
     """Test-split predictions of the model and the baselines, and their errors."""
-    from kerasfactory.time_features import seasonal_period  # imports Keras (see kerasfactory.data)
-
     (x, _), y = data.datasets["test"].arrays()
     outputs = [data.inputs.index(c) for c in data.outputs]
     # Under --data-parallel the test split's last batch is padded; keep the real windows.

@@ -2,8 +2,8 @@ import inspect
 
 import keras
 
-from kerasfactory.layers import base, checks
-from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.layers import validation
 from kerasfactory.layers.positional_embedding import PositionalEmbedding
 from kerasfactory.layers.temporal_embedding import TemporalEmbedding
 from kerasfactory.layers.time_feature_embedding import TimeFeatureEmbedding
@@ -17,7 +17,7 @@ TOKEN_ARGS = tuple(
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class DataEmbedding(base.Layer):
+class DataEmbedding(validation.Layer):
     """Value + position + calendar embedding of a multivariate series.
 
     `y = dropout(TokenEmbedding(x) + PositionalEmbedding(x) + T(x_mark))`,
@@ -65,14 +65,14 @@ class DataEmbedding(base.Layer):
     def __init__(self, c_in, d_model, embed_type="fixed", freq="h", dropout=0.1, max_len=5000, seed=None, **kwargs):
         token_kwargs = {k: kwargs.pop(k) for k in TOKEN_ARGS if k in kwargs}
         super().__init__(**kwargs)
-        self.c_in = checks.positive_int("c_in", c_in)
-        self.d_model = checks.positive_int("d_model", d_model)
-        self.embed_type = checks.one_of("embed_type", embed_type, EMBED_TYPES)
+        self.c_in = validation.positive_int("c_in", c_in)
+        self.d_model = validation.positive_int("d_model", d_model)
+        self.embed_type = validation.one_of("embed_type", embed_type, EMBED_TYPES)
         self.freq = getattr(freq, "freqstr", freq)
         self._mark_width = FREQ_WIDTH[normalize_freq(freq)] if embed_type == "timeF" else None
-        self.dropout_rate = checks.probability("dropout", dropout)
-        self.max_len = checks.positive_int("max_len", max_len)
-        self.seed = checks.seed("seed", seed)
+        self.dropout_rate = validation.probability("dropout", dropout)
+        self.max_len = validation.positive_int("max_len", max_len)
+        self.seed = validation.seed("seed", seed)
         policy = self.dtype_policy
         self.value_embedding = TokenEmbedding(
             self.c_in, self.d_model, dtype=policy, name="value_embedding", **token_kwargs
@@ -93,11 +93,11 @@ class DataEmbedding(base.Layer):
         self.dropout = keras.layers.Dropout(self.dropout_rate, seed=self.seed, dtype=policy, name="dropout")
 
     def _check(self, x_shape, x_mark_shape):
-        checks.input_shape("x", x_shape, 3, self.c_in, "c_in")
+        validation.input_shape("x", x_shape, 3, self.c_in, "c_in")
         if self.position_embedding is not None and x_shape[1] is not None and x_shape[1] > self.max_len:
             raise ValueError(f"`x` time length must be <= `max_len`={self.max_len}, got {x_shape[1]}")
         if x_mark_shape is not None:
-            checks.input_shape("x_mark", x_mark_shape, 3, self._mark_width, "the timeF width of freq")
+            validation.input_shape("x_mark", x_mark_shape, 3, self._mark_width, "the timeF width of freq")
             if None not in (x_shape[1], x_mark_shape[1]) and x_shape[1] != x_mark_shape[1]:
                 raise ValueError(
                     f"`x_mark` time length must equal that of `x` ({x_shape[1]}), got {x_mark_shape[1]}"

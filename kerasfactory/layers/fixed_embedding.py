@@ -1,13 +1,12 @@
 import keras
 from keras import ops
 
-from kerasfactory.layers import base, checks, indices
+from kerasfactory.layers import lookup_indices, validation
 from kerasfactory.layers.sinusoid import shared_table
-from kerasfactory.layers.tables import lookup_table
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class FixedEmbedding(base.Layer):
+class FixedEmbedding(validation.Layer):
     """Non-trainable lookup into the sinusoid table.
 
     `y[b, t] = pe[x[b, t]]` with `pe[p, 2i] = sin(p / 10000^(2i/d_model))`,
@@ -40,19 +39,18 @@ class FixedEmbedding(base.Layer):
 
     def __init__(self, c_in, d_model, out_of_range="wrap", **kwargs):
         super().__init__(**kwargs)
-        self.c_in = checks.positive_int("c_in", c_in)
-        self.d_model = checks.positive_int("d_model", d_model)
-        self.out_of_range = checks.one_of("out_of_range", out_of_range, indices.OUT_OF_RANGE)
+        self.c_in = validation.positive_int("c_in", c_in)
+        self.d_model = validation.positive_int("d_model", d_model)
+        self.out_of_range = validation.one_of("out_of_range", out_of_range, lookup_indices.OUT_OF_RANGE)
 
     def call(self, inputs):
-        checks.input_shape("inputs", inputs.shape, 2)
-        x = indices.to_int32("inputs", inputs)
+        validation.input_shape("inputs", inputs.shape, 2)
+        x = lookup_indices.to_int32("inputs", inputs)
         if self.out_of_range == "error":
-            indices.check_range("inputs", x[..., None], [self.c_in])
-        x = indices.apply_policy(x, self.c_in, self.out_of_range)
-        # A constant, not a weight: computed once per size, never saved, never trained.
-        table = lookup_table(("sinusoid", self.c_in, self.d_model), lambda: shared_table(self.c_in, self.d_model),
-                             self.compute_dtype, x)
+            lookup_indices.check_range("inputs", x[..., None], [self.c_in])
+        x = lookup_indices.apply_policy(x, self.c_in, self.out_of_range)
+        # A constant, not a weight: computed once per size (numpy), never saved, never trained.
+        table = ops.cast(shared_table(self.c_in, self.d_model), self.compute_dtype)
         return ops.take(table, x, axis=0)
 
     def compute_output_shape(self, input_shape):

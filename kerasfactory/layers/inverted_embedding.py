@@ -1,11 +1,11 @@
 import keras
 from keras import ops
 
-from kerasfactory.layers import base, checks, contract
+from kerasfactory.layers import float64_dense, validation
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class DataEmbeddingInverted(base.Layer):
+class DataEmbeddingInverted(validation.Layer):
     """Inverted embedding: each variate's whole series becomes one token.
 
     `tokens = [x; x_mark]^T` (the variates, then the mark columns, each a
@@ -39,10 +39,10 @@ class DataEmbeddingInverted(base.Layer):
 
     def __init__(self, seq_len, d_model, dropout=0.1, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seq_len = checks.positive_int("seq_len", seq_len)
-        self.d_model = checks.positive_int("d_model", d_model)
-        self.dropout_rate = checks.probability("dropout", dropout)
-        self.seed = checks.seed("seed", seed)
+        self.seq_len = validation.positive_int("seq_len", seq_len)
+        self.d_model = validation.positive_int("d_model", d_model)
+        self.dropout_rate = validation.probability("dropout", dropout)
+        self.seed = validation.seed("seed", seed)
         limit = self.seq_len**-0.5
         self.value_embedding = keras.layers.Dense(
             self.d_model,
@@ -57,7 +57,7 @@ class DataEmbeddingInverted(base.Layer):
         for name, shape in (("x", x_shape), ("x_mark", x_mark_shape)):
             if shape is None:
                 continue
-            checks.input_shape(name, shape, 3)
+            validation.input_shape(name, shape, 3)
             if shape[1] is not None and shape[1] != self.seq_len:
                 raise ValueError(
                     f"`{name}` time length must equal `seq_len`={self.seq_len}, got {shape[1]} (shape {tuple(shape)})"
@@ -76,7 +76,7 @@ class DataEmbeddingInverted(base.Layer):
         if x_mark is not None:
             marks = ops.transpose(ops.cast(x_mark, self.compute_dtype), (0, 2, 1))
             tokens = ops.concatenate([tokens, marks], axis=1)
-        return self.dropout(contract.dense(self.value_embedding, tokens), training=training)
+        return self.dropout(float64_dense.dense(self.value_embedding, tokens), training=training)
 
     def compute_output_shape(self, x_shape, x_mark_shape=None):
         tokens = x_shape[2]

@@ -1,15 +1,14 @@
 import keras
-import numpy as np
 from keras import ops
 
-from kerasfactory.layers import base, checks, contract, indices
+from kerasfactory.layers import float64_dense, validation
 from kerasfactory.layers.positional_embedding import PositionalEmbedding
 
 PADDINGS = ("end", "none")
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class PatchEmbedding(base.Layer):
+class PatchEmbedding(validation.Layer):
     """Channel-independent patch embedding (PatchTST).
 
     Each variate's series is padded at the end with `stride` copies of its
@@ -53,12 +52,12 @@ class PatchEmbedding(base.Layer):
 
     def __init__(self, d_model, patch_len=16, stride=8, padding="end", dropout=0.1, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.d_model = checks.positive_int("d_model", d_model)
-        self.patch_len = checks.positive_int("patch_len", patch_len)
-        self.stride = checks.positive_int("stride", stride)
-        self.padding = checks.one_of("padding", "none" if padding is None else padding, PADDINGS)
-        self.dropout_rate = checks.probability("dropout", dropout)
-        self.seed = checks.seed("seed", seed)
+        self.d_model = validation.positive_int("d_model", d_model)
+        self.patch_len = validation.positive_int("patch_len", patch_len)
+        self.stride = validation.positive_int("stride", stride)
+        self.padding = validation.one_of("padding", "none" if padding is None else padding, PADDINGS)
+        self.dropout_rate = validation.probability("dropout", dropout)
+        self.seed = validation.seed("seed", seed)
         self.value_embedding = keras.layers.Dense(
             self.d_model,
             use_bias=False,
@@ -78,7 +77,7 @@ class PatchEmbedding(base.Layer):
         return (time + self._pad - self.patch_len) // self.stride + 1
 
     def _check(self, shape):
-        checks.input_shape("inputs", shape, 3)
+        validation.input_shape("inputs", shape, 3)
         if shape[1] is not None and shape[1] < self.patch_len:
             raise ValueError(
                 f"`inputs` time length must be >= `patch_len`={self.patch_len}, got {shape[1]} (shape {tuple(shape)})"
@@ -92,14 +91,13 @@ class PatchEmbedding(base.Layer):
     def call(self, inputs, training=None):
         self._check(inputs.shape)
         x = ops.cast(inputs, self.compute_dtype)
-        time = inputs.shape[1] if inputs.shape[1] is not None else ops.shape(inputs)[1]
-        # Steps past the end read the last one: that is the end padding.
-        steps = indices.window_steps(self.num_patches(time), self.stride, np.arange(self.patch_len), time, "clip", x)
-        # One gather (the end padding is clipped steps, not a concatenation), patches
-        # second so that the position embedding reads their count from it.
+        time = ops.shape(x)[1]
+        # Patch p reads steps p * stride + j; steps past the end read the last one (the end padding).
+        starts = ops.arange(self.num_patches(time)) * self.stride
+        steps = ops.minimum(starts[:, None] + ops.arange(self.patch_len)[None, :], time - 1)
         patches = ops.take(x, steps, axis=1)  # (batch, num_patches, patch_len, variates)
         position = self.position_embedding(patches)  # (1, num_patches, d_model)
-        y = contract.dense(self.value_embedding, ops.transpose(patches, (0, 3, 1, 2))) + position
+        y = float64_dense.dense(self.value_embedding, ops.transpose(patches, (0, 3, 1, 2))) + position
         return self.dropout(y, training=True) if training else y
 
     def compute_output_shape(self, input_shape):
@@ -109,14 +107,6 @@ class PatchEmbedding(base.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "d_model": self.d_model,
-                "patch_len": self.patch_len,
-                "stride": self.stride,
-                "padding": self.padding,
-                "dropout": self.dropout_rate,
-                "seed": self.seed,
-            }
-        )
+        config.update(d_model=self.d_model, patch_len=self.patch_len, stride=self.stride, padding=self.padding,
+                      dropout=self.dropout_rate, seed=self.seed)
         return config

@@ -1,13 +1,12 @@
 import keras
 from keras import ops
 
-from kerasfactory.layers import base, checks
+from kerasfactory.layers import validation
 from kerasfactory.layers.sinusoid import shared_table
-from kerasfactory.layers.tables import constant
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class PositionalEmbedding(base.Layer):
+class PositionalEmbedding(validation.Layer):
     """Fixed sinusoidal position embedding.
 
     `pe[p, 2i] = sin(p / 10000^(2i/d_model))`,
@@ -35,8 +34,8 @@ class PositionalEmbedding(base.Layer):
 
     def __init__(self, max_len=5000, *, d_model, **kwargs):
         super().__init__(**kwargs)
-        self.max_len = checks.positive_int("max_len", max_len)
-        self.d_model = checks.positive_int("d_model", d_model)
+        self.max_len = validation.positive_int("max_len", max_len)
+        self.d_model = validation.positive_int("d_model", d_model)
 
     def call(self, inputs):
         if len(inputs.shape) < 2:
@@ -49,9 +48,9 @@ class PositionalEmbedding(base.Layer):
                 f"`inputs` time length must be <= `max_len`={self.max_len}, got {time}"
             )
         if time is None:  # symbolic time: slice the whole table
-            table = constant(shared_table(self.max_len, self.d_model), self.compute_dtype)
+            table = ops.cast(shared_table(self.max_len, self.d_model), self.compute_dtype)
             return table[None, : ops.shape(inputs)[1]]
-        return constant(shared_table(time, self.d_model)[None], self.compute_dtype)
+        return ops.cast(shared_table(time, self.d_model)[None], self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (1, input_shape[1], self.d_model)

@@ -4,13 +4,13 @@ import numbers
 import keras
 from keras import ops
 
-from kerasfactory.layers import base, checks
+from kerasfactory.layers import validation
 
 MODES = ("norm", "denorm")
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class ReversibleInstanceNorm(base.Layer):
+class ReversibleInstanceNorm(validation.Layer):
     """Reversible instance normalisation (RevIN) of each series over time.
 
     Norm: `mean = mean_t(x)`, `stdev = sqrt(var_t(x) + eps)` (population
@@ -63,7 +63,7 @@ class ReversibleInstanceNorm(base.Layer):
     def __init__(self, num_features, eps=1e-5, affine=True, **kwargs):
         # Statistics in float32 even under mixed precision: no autocast.
         super().__init__(autocast=False, **kwargs)
-        self.num_features = checks.positive_int("num_features", num_features)
+        self.num_features = validation.positive_int("num_features", num_features)
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
             raise ValueError(f"`eps` must be a finite positive float, got {eps!r}")
         self.eps = float(eps)
@@ -77,7 +77,7 @@ class ReversibleInstanceNorm(base.Layer):
             self.affine_bias = self.add_weight(shape=shape, initializer="zeros", name="affine_bias")
 
     def _check(self, shape, mode, stats_shape, return_stats, feature_index):
-        checks.one_of("mode", mode, MODES)
+        validation.one_of("mode", mode, MODES)
         if return_stats and mode != "norm":
             raise ValueError(f"`return_stats` must be False with mode='denorm', got {return_stats!r}")
         if feature_index is not None:
@@ -90,8 +90,8 @@ class ReversibleInstanceNorm(base.Layer):
                     f"`feature_index` must be an integer in [0, {self.num_features}), got {feature_index!r}"
                 )
         if feature_index is None:
-            checks.input_shape("inputs", shape, 3, self.num_features, "num_features")
-        elif checks.input_shape("inputs", shape, 3)[-1] not in (None, 1):
+            validation.input_shape("inputs", shape, 3, self.num_features, "num_features")
+        elif validation.input_shape("inputs", shape, 3)[-1] not in (None, 1):
             raise ValueError(
                 f"`inputs` last dimension must be 1 with `feature_index`={feature_index}, got {shape[-1]}"
             )
@@ -128,7 +128,7 @@ class ReversibleInstanceNorm(base.Layer):
         if mode == "norm":
             if stats is None:
                 stats = ops.stop_gradient(self._stats(x))
-                if not return_stats and checks.is_concrete(x):
+                if not return_stats and validation.is_concrete(x):
                     self._last_stats = stats
             stats = ops.cast(stats, self._stats_dtype)
             x = (x - stats[:, :1]) / stats[:, 1:]
@@ -149,7 +149,7 @@ class ReversibleInstanceNorm(base.Layer):
         return ops.cast(x, self.compute_dtype)
 
     def _remembered_stats(self, x):
-        if self._last_stats is None or not checks.is_concrete(x):
+        if self._last_stats is None or not validation.is_concrete(x):
             raise ValueError(
                 "`stats` must be passed to ReversibleInstanceNorm with mode='denorm' "
                 "(get them from `x_norm, stats = layer(x, return_stats=True)`); "

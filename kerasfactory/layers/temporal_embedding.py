@@ -1,62 +1,17 @@
-import functools
-
 import keras
 import numpy as np
-from keras import ops
 
-from kerasfactory.layers import base, checks, indices, tables
+from kerasfactory.freq import normalize_freq
+from kerasfactory.layers import lookup_indices, validation
 from kerasfactory.layers.fixed_embedding import FixedEmbedding
-from kerasfactory.layers.freq import normalize_freq
-from kerasfactory.layers.sinusoid import shared_table
 
 EMBED_TYPES = ("fixed", "learned")
-# (field, column in the marks, table size): the Time-Series-Library sizes.
-FIELDS = (("month", 0, 13), ("day", 1, 32), ("weekday", 2, 7), ("hour", 3, 24), ("minute", 4, 4))
-
-# Fields looked up together: each group has a table of sums over its fields
-# (month+day: 416 rows; weekday+hour[+minute]: 168 or 672 rows), stacked into
-# one table, so a call is one lookup of a row per group and a sum over groups.
-GROUPS = ((0, 2), (2, None))
-
-
-def _outer_sum(tables, reshape):
-    """Row `i * len(b) + j` holds `a[i] + b[j]` (and so on for further tables)."""
-    return functools.reduce(lambda a, b: reshape(a[:, None] + b[None], (-1, b.shape[-1])), tables)
-
-
-@functools.lru_cache(maxsize=16)
-def _row_weights(sizes, width):
-    """int32 `(groups, 1, 1, width)` weights and `(groups, 1, 1)` offsets for marks of the
-    field `sizes` (and weight 0 for further columns): a step's row in the stacked table
-    for group `g` is `sum(marks * weights[g]) + offsets[g]`, the group's fields as
-    mixed-radix digits after the rows of the groups before it."""
-    weights, offsets = np.zeros((len(GROUPS), 1, 1, width), "int32"), np.zeros((len(GROUPS), 1, 1), "int32")
-    for g, (start, stop) in enumerate(GROUPS):
-        stop = stop or len(sizes)
-        weights[g, ..., start:stop] = [np.prod(sizes[j + 1 : stop]) for j in range(start, stop)]
-        offsets[g + 1 :] += np.prod(sizes[start:stop])
-    return weights, offsets
-
-
-@functools.lru_cache(maxsize=16)
-def _fixed_table(sizes, d_model):
-    table = np.concatenate(
-        [_outer_sum([shared_table(size, d_model) for size in sizes[start:stop]], np.reshape) for start, stop in GROUPS]
-    )
-    table.flags.writeable = False
-    return table
-
-
-def _whole_table(embed):
-    """Every row of a `keras.layers.Embedding`: its weights, or its own lookup of all rows once
-    `Model.quantize` has made them int8 values and scales."""
-    if embed.quantization_mode is None:
-        return embed.embeddings
-    return embed(ops.arange(embed.input_dim))
+# (field, table size) in mark-column order: the Time-Series-Library sizes.
+FIELDS = (("month", 13), ("day", 32), ("weekday", 7), ("hour", 24), ("minute", 4))
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class TemporalEmbedding(base.Layer):
+class TemporalEmbedding(validation.Layer):
     """Sum of per-field embeddings of calendar marks.
 
     `y = E_month[m] + E_day[d] + E_weekday[w] + E_hour[h] (+ E_minute[q])`
@@ -73,7 +28,7 @@ class TemporalEmbedding(base.Layer):
             or `"learned"` (`keras.layers.Embedding`, initialised N(0, 1) like
             `torch.nn.Embedding`).
         freq: a frequency code or pandas alias (see
-            `kerasfactory.layers.freq.normalize_freq`).
+            `kerasfactory.freq.normalize_freq`).
         out_of_range: what a mark outside its table means, identical on every
             backend and never NaN: `"wrap"` (modulo the table size, the
             default), `"clip"` (to the nearest valid value) or `"error"`
@@ -87,8 +42,10 @@ class TemporalEmbedding(base.Layer):
 
     Sub-layers: `month_embed`, `day_embed`, `weekday_embed`, `hour_embed` and,
     for minutely `freq`, `minute_embed` (the reference names): `Embedding`
-    layers when learned, weightless `FixedEmbedding` layers (made on first
-    access) when fixed.
+    layers when learned, weightless `FixedEmbedding` layers when fixed. A
+    call maps each column into its table by `out_of_range` and sums the
+    sub-layers' lookups, so what Keras does to an `Embedding`
+    (`Model.quantize`, LoRA) applies to the learned tables.
 
     Input shape: `(batch, time, >=4)` marks (`>=5` for minutely `freq`),
     integers or floats holding integral values (non-integral floats raise
@@ -106,117 +63,58 @@ class TemporalEmbedding(base.Layer):
 
     def __init__(self, d_model, embed_type="fixed", freq="h", out_of_range="wrap", **kwargs):
         super().__init__(**kwargs)
-        self.d_model = checks.positive_int("d_model", d_model)
-        self.embed_type = checks.one_of("embed_type", embed_type, EMBED_TYPES)
-        self._code = normalize_freq(freq)
+        self.d_model = validation.positive_int("d_model", d_model)
+        self.embed_type = validation.one_of("embed_type", embed_type, EMBED_TYPES)
         self.freq = getattr(freq, "freqstr", freq)
-        self.out_of_range = checks.one_of("out_of_range", out_of_range, indices.OUT_OF_RANGE)
-        self._fields = FIELDS if self._code == "t" else FIELDS[:4]
-        sizes = [size for _, _, size in self._fields]
-        self._sizes = np.asarray(sizes, "int32")
-        if self.embed_type == "learned":
-            for field, _, size in self._fields:
+        self.out_of_range = validation.one_of("out_of_range", out_of_range, lookup_indices.OUT_OF_RANGE)
+        self._fields = FIELDS if normalize_freq(freq) == "t" else FIELDS[:4]
+        for field, size in self._fields:
+            if self.embed_type == "fixed":
+                embed = FixedEmbedding(size, self.d_model, dtype=self.dtype_policy, name=f"{field}_embed")
+            else:
                 embed = keras.layers.Embedding(
                     size,
                     self.d_model,
-                    embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
+                    embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),  # as torch.nn.Embedding
                     dtype=self.dtype_policy,
                     name=f"{field}_embed",
                 )
-                setattr(self, f"{field}_embed", embed)
+            setattr(self, f"{field}_embed", embed)
 
-    def __getattr__(self, name):
-        # Fixed sub-layers hold no weights and `call` does not use them, so each is made
-        # on first access and left untracked: constructing four Keras layers would be
-        # 1-2 ms of every `TemporalEmbedding(...)` (benchmarks/embeddings.py).
-        state = self.__dict__
-        if name.endswith("_embed") and state.get("embed_type") == "fixed":
-            sizes = {f"{field}_embed": size for field, _, size in state.get("_fields", ())}
-            if name in sizes:
-                embed = FixedEmbedding(sizes[name], self.d_model, dtype=self.dtype_policy, name=name)
-                object.__setattr__(self, name, embed)
-                return embed
-        parent = getattr(super(), "__getattr__", None)  # torch.nn.Module's, on PyTorch
-        if parent is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return parent(name)
-
-    def build(self, input_shape):
-        self._check_shape(input_shape)
-        if self.embed_type == "learned":
-            for field, _, _ in self._fields:
-                getattr(self, f"{field}_embed").build((None, None))
+    def _lookups(self):
+        """The per-field sub-layers, in mark-column order."""
+        return [getattr(self, f"{field}_embed") for field, _ in self._fields]
 
     def _check_shape(self, shape):
-        shape = checks.input_shape("inputs", shape, 3)
+        shape = validation.input_shape("inputs", shape, 3)
         width = len(self._fields)
         if shape[-1] is not None and shape[-1] < width:
             raise ValueError(
                 f"`inputs` last dimension must be >= {width} (marks "
-                f"{[f for f, _, _ in self._fields]} for freq={self.freq!r}), got {shape[-1]}"
+                f"{[field for field, _ in self._fields]} for freq={self.freq!r}), got {shape[-1]}"
             )
 
-    def _table(self, like):
-        if self.embed_type == "fixed":
-            key = ("temporal", tuple(self._sizes.tolist()), self.d_model)
-            return tables.lookup_table(key, lambda: _fixed_table(*key[1:]), self.compute_dtype, like)
-        learned = [ops.cast(_whole_table(getattr(self, f"{f}_embed")), self.compute_dtype) for f, _, _ in self._fields]
-        return ops.concatenate([_outer_sum(learned[start:stop], ops.reshape) for start, stop in GROUPS], axis=0)
+    def build(self, input_shape):
+        self._check_shape(input_shape)
+        for embed in self._lookups():
+            embed.build((None, None))
 
     def call(self, inputs):
-        rows = self._rows(inputs)
-        return self._lookup_bodies(self._table(rows), rows)[self._lookup_path()]()
-
-    def _rows(self, inputs):
-        """int32 `(groups, batch, time)`: each step's row of each group in the stacked table."""
         self._check_shape(inputs.shape)
-        # The fields are the first columns, in table order.
-        x = indices.to_int32("inputs", inputs)
-        sizes = self._sizes
-        if self.out_of_range == "error" or x.shape[-1] is None:
-            x = x[..., : len(sizes)]
-        else:
-            # Further columns get size 1 and weight 0 rather than being sliced off:
-            # a column slice is one of the costliest eager ops on TensorFlow.
-            sizes = np.pad(sizes, (0, x.shape[-1] - len(sizes)), constant_values=1)
+        # The fields are the first columns, in table order; further columns are ignored.
+        x = lookup_indices.to_int32("inputs", inputs)[..., : len(self._fields)]
+        sizes = [size for _, size in self._fields]
         if self.out_of_range == "error":
-            labels = [f"{field!r} (column {column})" for field, column, _ in self._fields]
-            indices.check_range("inputs", x, sizes.tolist(), labels)
-        # Backend constants made once per column layout, not converted from numpy every call.
-        key = ("temporal_rows", tuple(sizes.tolist()))
-        sizes, weights, offsets = (
-            tables.lookup_table((*key, i), lambda a=a: a, "int32", x)
-            for i, a in enumerate((sizes, *_row_weights(tuple(self._sizes.tolist()), len(sizes))))
-        )
-        x = indices.apply_policy(x, sizes, self.out_of_range)
-        return ops.sum(x * weights, axis=-1) + offsets
-
-    def _lookup_bodies(self, table, rows):
-        """Both ways to sum each step's two rows of `table`, by name, equal; `call` runs the faster."""
-        return {
-            "one_lookup": lambda: ops.add(*ops.unstack(ops.take(table, rows, axis=0))),
-            "per_group": lambda: ops.add(*(ops.take(table, r, axis=0) for r in ops.unstack(rows))),
-        }
-
-    def _lookup_path(self):
-        """The faster lookup on this backend (benchmarks/temporal_paths.py): on TensorFlow one
-        lookup of both rows, as Keras's TensorFlow `take` adds five index ops to each lookup;
-        elsewhere a lookup per group, as eager JAX splits or sums a stacked lookup in
-        milliseconds (XLA's kernels for a leading axis of 2) and PyTorch measured slower with it.
-        """
-        return "one_lookup" if keras.backend.backend() == "tensorflow" else "per_group"
+            labels = [f"{field!r} (column {column})" for column, (field, _) in enumerate(self._fields)]
+            lookup_indices.check_range("inputs", x, sizes, labels)
+        x = lookup_indices.apply_policy(x, np.asarray(sizes, "int32"), self.out_of_range)
+        rows = [embed(x[..., column]) for column, embed in enumerate(self._lookups())]
+        return sum(rows[1:], rows[0])
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:2], self.d_model)
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "d_model": self.d_model,
-                "embed_type": self.embed_type,
-                "freq": self.freq,
-                "out_of_range": self.out_of_range,
-            }
-        )
+        config.update(d_model=self.d_model, embed_type=self.embed_type, freq=self.freq, out_of_range=self.out_of_range)
         return config

@@ -1,12 +1,12 @@
 import keras
 from keras import ops
 
-from kerasfactory.layers import base, checks, contract
-from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.layers import float64_dense, validation
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class TimeFeatureEmbedding(base.Layer):
+class TimeFeatureEmbedding(validation.Layer):
     """Bias-free linear map of continuous time features (timeF) to `d_model`.
 
     `y[b, t] = x[b, t] @ W`, `W` of shape `(width, d_model)`, where `width` is
@@ -17,7 +17,7 @@ class TimeFeatureEmbedding(base.Layer):
     Args:
         d_model: embedding size.
         freq: a frequency code or pandas alias (`'h'`, `'30min'`, `'D'`, ...;
-            see `kerasfactory.layers.freq.normalize_freq`).
+            see `kerasfactory.freq.normalize_freq`).
         kernel_initializer: initializer of `W`. Defaults to `"glorot_uniform"`.
 
     The linear map is `self.embed`, a `keras.layers.Dense(d_model,
@@ -39,13 +39,13 @@ class TimeFeatureEmbedding(base.Layer):
 
     def __init__(self, d_model, freq="h", kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        self.d_model = checks.positive_int("d_model", d_model)
+        self.d_model = validation.positive_int("d_model", d_model)
         self.width = FREQ_WIDTH[normalize_freq(freq)]
         self.freq = getattr(freq, "freqstr", freq)
         self.embed = keras.layers.Dense(
             self.d_model,
             use_bias=False,
-            kernel_initializer=checks.keras_object(
+            kernel_initializer=validation.keras_object(
                 "kernel_initializer", kernel_initializer, keras.initializers.get, "initializer"
             ),
             dtype=self.dtype_policy,
@@ -57,7 +57,7 @@ class TimeFeatureEmbedding(base.Layer):
         self.embed.build((None, None, self.width))
 
     def _check_shape(self, shape):
-        shape = checks.input_shape("inputs", shape, 3)
+        shape = validation.input_shape("inputs", shape, 3)
         if shape[-1] is not None and shape[-1] != self.width:
             raise ValueError(
                 f"`inputs` last dimension must equal the timeF width of freq={self.freq!r}, "
@@ -66,18 +66,13 @@ class TimeFeatureEmbedding(base.Layer):
 
     def call(self, inputs):
         self._check_shape(inputs.shape)
-        return contract.dense(self.embed, ops.cast(inputs, self.compute_dtype))
+        return float64_dense.dense(self.embed, ops.cast(inputs, self.compute_dtype))
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:2], self.d_model)
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "d_model": self.d_model,
-                "freq": self.freq,
-                "kernel_initializer": keras.initializers.serialize(self.embed.kernel_initializer),
-            }
-        )
+        initializer = keras.initializers.serialize(self.embed.kernel_initializer)
+        config.update(d_model=self.d_model, freq=self.freq, kernel_initializer=initializer)
         return config

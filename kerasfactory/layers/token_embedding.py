@@ -1,14 +1,13 @@
 import keras
-import numpy as np
 from keras import ops
 
-from kerasfactory.layers import base, checks, contract, indices, tables
+from kerasfactory.layers import validation
 
 PADDINGS = ("same", "circular", "causal")
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class TokenEmbedding(base.Layer):
+class TokenEmbedding(validation.Layer):
     """Embeds raw values with a 1D convolution over time.
 
     `y[b, t] = bias + sum_k sum_c x_pad[b, t + k, c] * W[k, c]`, where `x_pad`
@@ -37,8 +36,10 @@ class TokenEmbedding(base.Layer):
     to the outputs that read them.
     Output shape: `(batch, time, d_model)`.
 
-    The convolution is `self.conv`, a `keras.layers.Conv1D` that exists from
-    construction: set e.g. `conv.kernel_initializer` before the first call.
+    A call pads `x` along time as `padding` says, then applies `self.conv`, a
+    `"valid"` `keras.layers.Conv1D` that exists from construction (set e.g.
+    `conv.kernel_initializer` before the first call): what Keras does to a
+    `Conv1D` (mixed precision, LoRA via `conv.enable_lora`) applies here.
 
     Example:
     >>> layer = TokenEmbedding(c_in=7, d_model=64)
@@ -61,16 +62,16 @@ class TokenEmbedding(base.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.c_in = checks.positive_int("c_in", c_in)
-        self.d_model = checks.positive_int("d_model", d_model)
-        self.kernel_size = checks.positive_int("kernel_size", kernel_size)
-        self.padding = checks.one_of("padding", padding, PADDINGS)
+        self.c_in = validation.positive_int("c_in", c_in)
+        self.d_model = validation.positive_int("d_model", d_model)
+        self.kernel_size = validation.positive_int("kernel_size", kernel_size)
+        self.padding = validation.one_of("padding", padding, PADDINGS)
         self.use_bias = bool(use_bias)
-        kernel_initializer = checks.keras_object(
+        kernel_initializer = validation.keras_object(
             "kernel_initializer", kernel_initializer, keras.initializers.get, "initializer"
         )
-        bias_initializer = checks.keras_object("bias_initializer", bias_initializer, keras.initializers.get, "initializer")
-        kernel_regularizer = checks.keras_object(
+        bias_initializer = validation.keras_object("bias_initializer", bias_initializer, keras.initializers.get, "initializer")
+        kernel_regularizer = validation.keras_object(
             "kernel_regularizer", kernel_regularizer, keras.regularizers.get, "regularizer"
         )
         self.conv = keras.layers.Conv1D(
@@ -86,7 +87,7 @@ class TokenEmbedding(base.Layer):
         )
 
     def _check(self, shape):
-        shape = checks.input_shape("inputs", shape, 3, self.c_in, "c_in")
+        shape = validation.input_shape("inputs", shape, 3, self.c_in, "c_in")
         if shape[1] == 0:
             raise ValueError(f"`inputs` time length must be >= 1, got 0 (shape {shape})")
 
@@ -94,109 +95,18 @@ class TokenEmbedding(base.Layer):
         self._check(input_shape)
         self.conv.build((None, None, self.c_in))
 
-    def _margins(self):
-        """Steps of padding before and after the input along time."""
-        total = self.kernel_size - 1
-        left = total if self.padding == "causal" else total // 2
-        return left, total - left
-
     def call(self, inputs):
         self._check(inputs.shape)
         x = ops.cast(inputs, self.compute_dtype)
-        time = inputs.shape[1] if inputs.shape[1] is not None else ops.shape(inputs)[1]
-        if checks.traced(inputs):
-            return self._gather_contract(x, time, eager=False)
-        return self._eager_bodies(x, time)[self._eager_path()]()
-
-    def _eager_bodies(self, x, time):
-        """Every body this layer can run eagerly on `x`, by name, all exact; `call` runs the fastest."""
-        bodies = {"gather": lambda: self._gather_contract(x, time, eager=True),
-                  "rolls": lambda: self._rolls_matmul(x, time)}
-        if self.padding == "same":
-            bodies["conv"] = lambda: self._eager_conv(x)
-        return bodies
-
-    def _eager_path(self):
-        """`"conv"`, `"rolls"` or `"gather"`: the fastest eager body on this backend (benchmarks/token_paths.py)."""
-        backend = keras.backend.backend()
-        if backend == "tensorflow":
-            return "conv" if self.padding == "same" and not self.use_bias else "rolls"
-        return "conv" if backend == "jax" and self.padding == "same" else "gather"
-
-    def _gather_contract(self, x, time, eager):
-        # One gather of the padded input and one contraction with the conv
-        # kernel: the convolution's sum in a few backend ops, faster than a
-        # generic conv when compiled, on PyTorch, and on JAX unless "same".
-        left, right = self._margins()
-        if self.padding != "circular":
-            x = ops.pad(x, [[0, 0], [left, right], [0, 0]])
-        # Output step t reads steps t + offsets of the zero-padded input, or wraps around.
-        offsets = np.arange(self.kernel_size) - (left if self.padding == "circular" else 0)
-        steps = indices.window_steps(time, 1, offsets, time, "wrap" if self.padding == "circular" else None, x)
-        windows = ops.take(x, steps, axis=1)  # (batch, time, k, c_in)
-        width = self.kernel_size * self.c_in
-        if not eager:
-            # Compiled (jit, tf.function): a 2-D matmul, which XLA differentiates
-            # without transposing the (batch * time, d_model) gradient, 2x faster.
-            y = contract.matmul(ops.reshape(windows, (-1, width)), self._kernel_matrix(bias_row=False))
-            y = ops.reshape(y, (-1, time, self.d_model))
-            return ops.add(y, self.conv.bias) if self.use_bias else y
-        # Eagerly, one contraction and no reshape of the output (each is a 6 MB
-        # copy on JAX). The bias rides in it as a column of ones against a bias
-        # row: a separate add is one more pass over the output, 2-3 ms on JAX.
-        if not self.use_bias:
-            return contract.tensordot(windows, self.conv.kernel, 2)
-        windows = ops.pad(ops.reshape(windows, (-1, time, width)), [[0, 0], [0, 0], [0, 1]], constant_values=1)
-        return contract.tensordot(windows, self._kernel_matrix(bias_row=True), 1)
-
-    def _rolls_matmul(self, x, time):
-        # Eager TensorFlow, where Keras's `take` is seven ops, unless the conv needs neither
-        # a separate pad nor a separate bias add ("same", no bias). The windows as rolls of
-        # the input side by side (masked where they wrapped, for zero padding), the bias as
-        # a column of ones against a bias row, and one matmul of the 3-D windows (Keras's
-        # einsum for these subscripts is a bare `tf.matmul`; a reshape to 2-D and back
-        # would be two more eager ops).
-        left, _ = self._margins()
-        parts = [x if j == left else ops.roll(x, left - j, axis=1) for j in range(self.kernel_size)]
-        if self.use_bias:
-            shape = (x.shape[0], time, 1)
-            parts.append(tables.lookup_table(("ones", shape), lambda: np.ones(shape), self.compute_dtype, x))
-        windows = ops.concatenate(parts, axis=-1)
-        if self.padding != "circular":
-            # Zeros where a roll wrapped around; `where`, not a product, so a NaN/Inf
-            # there cannot reach an output that does not read it.
-            windows = ops.where(self._inside_mask(time, x), windows, 0)
-        return ops.einsum("btc,cd->btd", windows, self._kernel_matrix(bias_row=self.use_bias))
-
-    def _inside_mask(self, time, like):
-        """`(time, kernel_size * c_in [+ 1])` bools: True where a rolled window reads inside the series."""
-        left, _ = self._margins()
-
-        def make():
-            source = np.arange(time)[:, None] + np.arange(self.kernel_size) - left  # the step a tap reads
-            inside = np.repeat((source >= 0) & (source < time), self.c_in, axis=1)
-            return np.concatenate([inside, np.ones((time, int(self.use_bias)), bool)], axis=1)
-
-        key = ("inside", time, self.kernel_size, self.c_in, left, self.use_bias)
-        return tables.lookup_table(key, make, "bool", like)
-
-    def _kernel_matrix(self, bias_row):
-        """`conv.kernel` as a `(kernel_size * c_in, d_model)` matrix, with the bias as one more row if `bias_row`."""
-        kernel = ops.reshape(self.conv.kernel, (self.kernel_size * self.c_in, self.d_model))
-        if not bias_row:
-            return kernel
-        return ops.concatenate([kernel, ops.reshape(self.conv.bias, (1, self.d_model))], axis=0)
-
-    def _eager_conv(self, x):
-        # "same" padding only, which the conv pads itself (TF and XLA put (k - 1) // 2
-        # zeros first, as ours). Measured per backend (benchmarks/token_paths.py, table
-        # in docs/benchmarks.md): eager JAX, and eager TensorFlow without a bias, run it
-        # faster than the gather and contraction; with a bias to add, or another padding
-        # to build, TensorFlow's rolls are faster. Not on PyTorch: there the conv is
-        # faster once malloc's thresholds have risen, but slower in a fresh process (page
-        # faults on its new buffers).
-        y = ops.conv(x, self.conv.kernel, padding="same")
-        return ops.add(y, self.conv.bias) if self.use_bias else y
+        total = self.kernel_size - 1
+        left = total if self.padding == "causal" else total // 2
+        if self.padding == "circular":
+            # Step t of the padded series is step (t - left) mod time: wraps as often as the kernel needs.
+            time = ops.shape(x)[1]
+            x = ops.take(x, ops.mod(ops.arange(-left, time + total - left), time), axis=1)
+        else:
+            x = ops.pad(x, [[0, 0], [left, total - left], [0, 0]])
+        return self.conv(x)
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:2], self.d_model)

@@ -7,7 +7,7 @@
 
 import keras
 
-from kerasfactory.layers import checks
+from kerasfactory.layers import validation
 from kerasfactory.models.itransformer import build_itransformer
 from kerasfactory.models.linear import build_linear, fit_least_squares
 from kerasfactory.models.patchtst import build_patchtst
@@ -33,8 +33,8 @@ def build_model(name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_i
     `hparams` override the model's defaults (see each `build_*`); an unknown
     name is a `TypeError`.
     """
-    checks.one_of("name", name, tuple(MODELS))
-    seed = checks.seed("seed", seed)
+    validation.one_of("name", name, tuple(MODELS))
+    seed = validation.seed("seed", seed)
     if seed is not None:
         keras.utils.set_random_seed(seed)
     return MODELS[name](

@@ -11,15 +11,15 @@ import numbers
 
 import keras
 
-from kerasfactory.layers import ReversibleInstanceNorm, checks
+from kerasfactory.layers import ReversibleInstanceNorm, validation
 
 
 def check_sizes(seq_len, pred_len, n_vars, mark_dim, target_index):
     """Validates the shape arguments shared by all models; returns them as ints."""
-    seq_len = checks.positive_int("seq_len", seq_len)
-    pred_len = checks.positive_int("pred_len", pred_len)
-    n_vars = checks.positive_int("n_vars", n_vars)
-    mark_dim = checks.positive_int("mark_dim", mark_dim)
+    seq_len = validation.positive_int("seq_len", seq_len)
+    pred_len = validation.positive_int("pred_len", pred_len)
+    n_vars = validation.positive_int("n_vars", n_vars)
+    mark_dim = validation.positive_int("mark_dim", mark_dim)
     if target_index is not None and (
         isinstance(target_index, bool)
         or not isinstance(target_index, numbers.Integral)
@@ -31,7 +31,7 @@ def check_sizes(seq_len, pred_len, n_vars, mark_dim, target_index):
 
 def seeds(seed):
     """Distinct dropout seeds `seed, seed + 1, ...`, or `None` forever when `seed` is `None`."""
-    seed = checks.seed("seed", seed)
+    seed = validation.seed("seed", seed)
     return itertools.repeat(None) if seed is None else itertools.count(seed)
 
 
@@ -74,7 +74,7 @@ def hparams(model_name, given, defaults):
     merged = {**defaults, **given}
     for key in ("d_model", "n_heads", "n_layers", "d_ff"):
         if key in merged:
-            merged[key] = checks.positive_int(key, merged[key])
+            merged[key] = validation.positive_int(key, merged[key])
     if "dropout" in merged:
-        merged["dropout"] = checks.probability("dropout", merged["dropout"])
+        merged["dropout"] = validation.probability("dropout", merged["dropout"])
     return merged

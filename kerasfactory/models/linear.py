@@ -18,9 +18,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import base, checks
-from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.freq import FREQ_WIDTH, normalize_freq
+from kerasfactory.layers import validation
 from kerasfactory.models import common
+from kerasfactory.time_features import seasonal_period
 
 DEFAULTS = {"period": None}
 # timeF columns (value / max - 0.5) that give the time of day, with their max and seconds per unit.
@@ -33,7 +34,7 @@ _CYCLIC = (*_TIME_OF_DAY, "d", "b")  # codes whose marks give a phase: time of d
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
-class Cycle(base.Layer):
+class Cycle(validation.Layer):
     """The `(period, n_vars)` table `Q`, looked up over a window's input and forecast steps.
 
     `call(x_mark)` returns `(Q over the seq_len input steps, Q over the pred_len
@@ -42,9 +43,9 @@ class Cycle(base.Layer):
 
     def __init__(self, period, n_vars, pred_len, freq="h", **kwargs):
         super().__init__(**kwargs)
-        self.period = checks.positive_int("period", period)
-        self.n_vars = checks.positive_int("n_vars", n_vars)
-        self.pred_len = checks.positive_int("pred_len", pred_len)
+        self.period = validation.positive_int("period", period)
+        self.n_vars = validation.positive_int("n_vars", n_vars)
+        self.pred_len = validation.positive_int("pred_len", pred_len)
         self._code = normalize_freq(freq)
         self.freq = getattr(freq, "freqstr", freq)
         if self.period > 1 and self._code not in _CYCLIC:
@@ -84,8 +85,6 @@ def cycle_period(freq):
     """Steps per day for sub-daily `freq`, 7 daily, 5 business-daily, else 1 (no cycle)."""
     if normalize_freq(freq) not in _CYCLIC:
         return 1
-    from kerasfactory.time_features import seasonal_period
-
     return seasonal_period(getattr(freq, "freqstr", freq))
 
 
@@ -95,7 +94,7 @@ def build_linear(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=
         seq_len, pred_len, n_vars, mark_dim, target_index
     )
     hp = common.hparams("linear", given, DEFAULTS)
-    period = cycle_period(freq) if hp["period"] is None else checks.positive_int("period", hp["period"])
+    period = cycle_period(freq) if hp["period"] is None else validation.positive_int("period", hp["period"])
     width = FREQ_WIDTH[normalize_freq(freq)]
     if period > 1 and mark_dim < width:
         raise ValueError(f"`mark_dim` must be >= {width} (the timeF width of freq={freq!r}), got {mark_dim}")

@@ -2,7 +2,7 @@
 
 import keras
 
-from kerasfactory.layers import PatchEmbedding, checks
+from kerasfactory.layers import PatchEmbedding, validation
 from kerasfactory.models import common
 from kerasfactory.models.encoder import encoder_blocks
 
@@ -80,7 +80,7 @@ def build_patchtst(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_inde
     )
     h = keras.layers.Reshape((n_vars, embedding.num_patches(seq_len) * hp["d_model"]), name="flatten")(h)
     h = keras.layers.Dropout(
-        checks.probability("head_dropout", hp["head_dropout"]), seed=next(seeds), name="head_dropout"
+        validation.probability("head_dropout", hp["head_dropout"]), seed=next(seeds), name="head_dropout"
     )(h)
     y = keras.layers.Dense(pred_len, name="head")(h)
     y = common.output(y, revin, stats, target_index)

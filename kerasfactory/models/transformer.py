@@ -2,8 +2,8 @@
 
 import keras
 
+from kerasfactory.freq import FREQ_WIDTH, normalize_freq
 from kerasfactory.layers import DataEmbedding
-from kerasfactory.layers.freq import FREQ_WIDTH, normalize_freq
 from kerasfactory.models import common
 from kerasfactory.models.encoder import encoder_blocks
 

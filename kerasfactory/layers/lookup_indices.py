@@ -10,8 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasfactory.layers import tables
-from kerasfactory.layers.checks import concrete
+from kerasfactory.layers.validation import concrete
 
 OUT_OF_RANGE = ("wrap", "clip", "error")
 
@@ -59,8 +58,7 @@ def check_range(name, x, sizes, labels=None):
     read back; the whole input only to report the error. In traced code
     nothing is checked.
     """
-    limits = tables.lookup_table(("limits", tuple(sizes)), lambda: np.asarray(sizes), "int32", x)
-    outside = ops.logical_or(ops.less(x, 0), ops.greater_equal(x, limits))
+    outside = ops.logical_or(ops.less(x, 0), ops.greater_equal(x, np.asarray(sizes, "int32")))
     flags = concrete(ops.any(ops.reshape(outside, (-1, len(sizes))), axis=0))
     if flags is None or not flags.any():
         return
@@ -87,26 +85,3 @@ def apply_policy(indices, size, out_of_range):
         return ops.mod(indices, size)
     return ops.minimum(ops.maximum(indices, 0), size - 1)
 
-
-def window_steps(count, stride, offsets, time, bound, like):
-    """int32 `(count, len(offsets))` input steps `i * stride + offsets[j]` of sliding windows.
-
-    `bound` maps steps outside `[0, time)` back in: `"wrap"` (modulo `time`),
-    `"clip"` (to `time - 1`) or `None` (left as they are). For a known length
-    (`time` a Python int) the steps are a backend tensor made once per shape
-    and reused (`tables.lookup_table`; `like` is the tensor they will index),
-    for a symbolic one keras.ops.
-    """
-    if not isinstance(time, int):
-        return _steps(ops, count, stride, offsets, time, bound)
-    key = ("window_steps", count, stride, tuple(int(o) for o in offsets), time, bound)
-    return tables.lookup_table(key, lambda: _steps(np, count, stride, offsets, time, bound), "int32", like)
-
-
-def _steps(xp, count, stride, offsets, time, bound):
-    steps = xp.add(xp.arange(count, dtype="int32")[:, None] * stride, np.asarray(offsets, "int32"))
-    if bound == "wrap":
-        return xp.mod(steps, time)
-    if bound == "clip":
-        return xp.minimum(steps, time - 1)
-    return steps

@@ -1,6 +1,7 @@
 """Frequency strings: Time-Series-Library codes and the pandas aliases that map to them.
 
-Pure Python (no pandas), so layers and `kerasfactory.time_features` share one table.
+Pure Python (no pandas, no Keras), so layers and `kerasfactory.time_features` share one table
+and importing the time features or the data package loads no backend.
 The eight Time-Series-Library codes are `'h'` hourly, `'t'` minutely, `'s'` secondly,
 `'d'` daily, `'b'` business-daily, `'w'` weekly, `'m'` monthly and `'a'` yearly;
 `FREQ_WIDTH` is the number of timeF features each one has.

@@ -1,11 +1,14 @@
-"""Tiny argument checks that phrase every error the same way.
+"""Checks of arguments and inputs, and the base layer that runs them.
 
 Every message reads "`name` must be <expected>, got <received>" so that the
 same bad input gives the same `ValueError`/`TypeError` on every backend.
 """
 
+import functools
+import inspect
 import numbers
 
+import keras
 import numpy as np
 
 
@@ -40,8 +43,6 @@ def numeric(name, value):
     dtype = getattr(value, "dtype", None)
     if dtype is None:
         return value
-    import keras
-
     try:
         dtype = keras.backend.standardize_dtype(dtype)
     except (ValueError, TypeError):
@@ -80,14 +81,9 @@ def input_shape(name, shape, rank, last_dim=None, last_name=None):
     """
     shape = tuple(shape)
     if len(shape) != rank:
-        raise ValueError(
-            f"`{name}` must have rank {rank}, got rank {len(shape)} (shape {shape})"
-        )
+        raise ValueError(f"`{name}` must have rank {rank}, got rank {len(shape)} (shape {shape})")
     if last_dim is not None and shape[-1] is not None and shape[-1] != last_dim:
-        raise ValueError(
-            f"`{name}` last dimension must equal `{last_name}`={last_dim}, "
-            f"got {shape[-1]} (shape {shape})"
-        )
+        raise ValueError(f"`{name}` last dimension must equal `{last_name}`={last_dim}, got {shape[-1]} (shape {shape})")
     return shape
 
 
@@ -98,8 +94,6 @@ def concrete(x):
     torch "meta" tensors Keras uses for shape inference cannot give numpy
     values, so value checks are skipped there.
     """
-    import keras
-
     if keras.backend.is_keras_tensor(x):
         return None
     try:
@@ -108,20 +102,26 @@ def concrete(x):
         return None
 
 
-def traced(x):
-    """True when `x` is a placeholder being traced into a graph; looks only at its class.
-
-    Symbolic Keras tensors, JAX tracers (`jax.jit`, `jax.grad`, Keras's JAX
-    trainer) and TensorFlow graph tensors (`tf.function`). Matched by class
-    name because layers import no backend.
-    """
-    import keras
-
-    return keras.backend.is_keras_tensor(x) or any(c.__name__ in ("Tracer", "SymbolicTensor") for c in type(x).__mro__)
-
-
 def is_concrete(x):
     """True when tensor `x` holds values now; reads back one element, not the whole tensor."""
-    import keras
-
     return not keras.backend.is_keras_tensor(x) and concrete(keras.ops.reshape(x, (-1,))[:1]) is not None
+
+
+@functools.cache
+def _argument_names(cls):
+    return [p for p in inspect.signature(cls.call).parameters if p != "self"]
+
+
+class Layer(keras.layers.Layer):
+    """`keras.layers.Layer` that refuses non-numeric inputs alike on every backend.
+
+    Keras converts numpy inputs to backend tensors before `call` runs, and each
+    backend fails its own way on strings, objects or complex numbers (or, on
+    JAX, quietly parses numeric strings). Every array argument is checked
+    first, by the name it has in `call`.
+    """
+
+    def __call__(self, *args, **kwargs):
+        for name, value in [*zip(_argument_names(type(self)), args), *kwargs.items()]:
+            numeric(name, value)
+        return super().__call__(*args, **kwargs)
