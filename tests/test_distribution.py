@@ -20,7 +20,7 @@ import pytest
 jax_only = pytest.mark.skipif(
     keras.backend.backend() != "jax",
     reason="keras.distribution (DataParallel) is implemented for the JAX backend only in Keras 3; "
-    "TensorFlow scales with tf.distribute instead (README: Scaling beyond one machine)",
+    "TensorFlow scales with tf.distribute instead (docs/behaviour.md: Scaling beyond one machine)",
 )
 
 
