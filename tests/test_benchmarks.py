@@ -1,95 +1,136 @@
-"""The benchmark scripts import, parse their options and print their tables (timings are never tested)."""
+"""The benchmark scripts import, parse their options and print their tables (timings are never tested);
+the PyTorch forecasters they compare against have the Keras models' sizes; forecasters.py runs end to end."""
 
+import json
+import math
 import os
 import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 import embeddings  # noqa: E402
-import floors  # noqa: E402
-import temporal_paths  # noqa: E402
-import token_paths  # noqa: E402
+import forecasters  # noqa: E402
+import harness  # noqa: E402
+
+from kerasfactory.models import MODELS, build_model  # noqa: E402
 
 
-def row(ms):
-    return {"ms": ms}
+def fake(epoch_s, predict_s=1.0, peak_mib=1000.0):
+    return {"epoch_s": epoch_s, "predict_s": predict_s, "peak_mib": peak_mib, "first_epoch_extra_s": 3.0,
+            "first_predict_extra_s": 0.5, "params": 1234}
 
 
-def results(keys, ours):
-    ref = {key: row(4.0 if "forward" in key else 10.0) for key in keys}
-    return {"reference": ref, "jax": {key: row(ours) for key in keys}, "tensorflow": {"error": "boom"}}
+def test_forecasters_options_default_to_the_tslib_setting_and_every_model():
+    args = forecasters.options(["--synthetic"], tuple(MODELS))
+    assert (args.rounds, args.epochs, args.max_batches, args.ab) == (1, 1, None, None)
+    assert args.models == list(MODELS) and args.backends == list(harness.BACKENDS)
+    assert args.csv.endswith(os.path.join("shared", "data", "ETT-small", "ETTh1.csv")) and args.tree == harness.ROOT
+    args = forecasters.options(["--synthetic", "--models", "linear", "--backends", "jax", "--rounds", "3",
+                                "--epochs", "2", "--max-batches", "20", "--ab", ROOT, "--json", "x.json"], ("linear",))
+    assert (args.models, args.backends, args.rounds, args.epochs, args.max_batches) == (["linear"], ["jax"], 3, 2, 20)
+    assert (args.ab, args.json) == (ROOT, "x.json")
+    assert forecasters.TSLIB["itransformer"]["hparams"]["d_model"] == 128  # iTransformer_ETTh1.sh
 
 
-def test_floors_table_prints_each_target_from_the_reference_of_the_run():
-    keys = [key for key, _ in floors.ROWS]
-    text = floors.table(results(keys, 1.0), ["jax", "tensorflow"])
-    assert "TokenEmbedding forward <= 0.15 x reference on the fastest backend = 0.60 ms" in text
-    assert "TokenEmbedding forward <= 0.5 x reference on every backend = 2.00 ms" in text
-    assert "TokenEmbedding train step <= 0.2 x reference on the fastest backend = 2.00 ms" in text
-    # A floor is divided by the reference row it sits under: 1 ms / 10 ms for the train function.
-    assert [line for line in text.splitlines() if "compiled train function" in line][0].split()[-2] == "0.10x"
-    assert "tensorflow: error: boom" in text
-    # Contraction, gather and the layer's call at 1 ms each: 3 ms, reached by 0.15 x of 20 ms.
-    assert "jax: forward floor (contraction + gather + call) = 3.00 ms; 0.15 x reaches it from a reference of 20.00 ms" in text
+@pytest.mark.parametrize("argv", [["--models", "nope", "--synthetic"], ["--backends", "mxnet", "--synthetic"],
+                                  ["--synthetic", "--ab", "/no/such/tree"]])
+def test_forecasters_options_refuse_what_does_not_exist(argv):
+    with pytest.raises(SystemExit) as info:
+        forecasters.options(argv, tuple(MODELS))
+    assert info.value.code == 2
 
 
-def test_floors_table_prints_ours_without_ratios_when_the_reference_failed():
-    keys = [key for key, _ in floors.ROWS]
-    text = floors.table({"reference": {"error": "no torch"}, "jax": {key: row(1.0) for key in keys}}, ["jax"])
-    assert "1.00" in text and "x" not in text.split("\n")[2].split("1.00")[-1]
+def test_forecasters_says_so_and_exits_2_without_the_csv(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        forecasters.main(["--csv", str(tmp_path / "ETTh1.csv")])
+    assert info.value.code == 2 and "no ETTh1 CSV" in capsys.readouterr().err
 
 
-def test_embeddings_table_has_a_ratio_per_row_and_a_scaling_block():
-    keys = [key for key, _ in embeddings.ROWS] + [f"scale_T{t}_D{d}" for t, d in embeddings.SCALING]
-    text = embeddings.table(results(keys, 2.0), ["jax", "tensorflow"])
-    assert [line for line in text.splitlines() if line.startswith("TokenEmbedding forward ")][0].split()[-2] == "0.50x"
-    assert "Scaling: TokenEmbedding forward" in text
+def test_a_round_runs_pytorch_then_each_backend_then_the_old_tree():
+    assert list(forecasters.plan(["a", "b"], ["jax", "torch"], ab="/old")) == [
+        ("pytorch", "a", None), ("jax", "a", "new"), ("jax", "a", "old"), ("torch", "a", "new"), ("torch", "a", "old"),
+        ("pytorch", "b", None), ("jax", "b", "new"), ("jax", "b", "old"), ("torch", "b", "new"), ("torch", "b", "old"),
+    ]
+    assert [tree for *_, tree in forecasters.plan(["a"], ["jax"], ab=None)] == [None, "new"]
 
 
-def test_measure_syncs_and_drops_every_output_unless_told_to_hold_it(monkeypatch):
-    seen = {"calls": 0, "syncs": 0}
-
-    def fn():
-        seen["calls"] += 1
-        return seen["calls"]
-
-    def sync(out):
-        seen["syncs"] += 1
-
-    result = embeddings.measure(fn, sync, 3, target_s=0.001, warmup=2)
-    assert seen["calls"] == seen["syncs"] and result["faults_per_call"] >= 0
-    monkeypatch.setattr(embeddings, "LOOP", "hold")
-    seen.update(calls=0, syncs=0)
-    embeddings.measure(fn, sync, 3, target_s=0.001, warmup=2)
-    assert seen["syncs"] < seen["calls"]
-
-
-def test_run_rounds_rejects_an_unknown_backend():
-    with pytest.raises(SystemExit):
-        embeddings.run_rounds(["--backends", "mxnet"], floors.__doc__, floors.__file__, None, None)
+def test_forecasters_tables_give_ratios_to_pytorch_and_new_over_old_per_round():
+    models, backends = ["itransformer", "linear"], ["jax", "tensorflow"]
+    runs = {}
+    for model in models:
+        runs[("pytorch", model, None)] = [fake(10.0), fake(10.0)]
+        runs[("jax", model, "new")] = [fake(4.5), fake(5.5)]
+        runs[("jax", model, "old")] = [fake(5.0), fake(5.0)]
+        runs[("tensorflow", model, "new")] = [{"error": "boom"}] * 2
+        runs[("tensorflow", model, "old")] = [{"error": "boom"}] * 2
+    summaries = {key: forecasters.summary(results) for key, results in runs.items()}
+    main = forecasters.main_table(summaries, models, backends).splitlines()
+    assert main[0].startswith("| model | params (Keras / PyTorch) | PyTorch epoch s")
+    assert main[2].split(" | ")[:6] == ["| itransformer", "1234 / 1234", "10.00", "1.00", "1000", "5.00 (0.50x)"]
+    assert main[2].endswith("| error | error | error |")
+    assert "3.00 / 0.50" in forecasters.compile_table(summaries, models, backends)
+    ab = forecasters.ab_table(runs, models, backends).splitlines()
+    assert ab[2] == "| itransformer | 1.000 (0.900-1.100) | 1.000 (1.000-1.000) | error | error |"
+    assert forecasters.errors(summaries)[0] == "tensorflow itransformer new: boom"
 
 
-def test_temporal_paths_times_both_lookups_per_configuration_and_names_the_pick():
+def test_embeddings_table_has_a_ratio_per_row_and_names_a_failed_backend():
+    keys = [key for key, _ in embeddings.ROWS]
+    results = {"reference": {key: {"ms": 4.0} for key in keys}, "jax": {key: {"ms": 2.0} for key in keys},
+               "tensorflow": {"error": "boom"}}
+    lines = embeddings.table(results, ["jax", "tensorflow"]).splitlines()
+    assert len(lines) == 2 + len(embeddings.ROWS) + 1 and lines[-1] == "tensorflow: error: boom"
+    assert lines[2] == "| TokenEmbedding (circular, no bias) forward | 4.00 | 2.00 (0.50x) | error |"
+    merged = embeddings.merge_rounds([{"a": {"ms": 1.0}}, {"error": "x"}, {"a": {"ms": 3.0}}])
+    assert merged == {"a": {"ms": 2.0, "rounds_ms": [1.0, 3.0]}}
+    assert embeddings.measure(lambda: None, 3, target_s=0.001, warmup=2)["ms"] >= 0
+
+
+def test_embeddings_and_forecasters_refuse_an_unknown_backend():
+    for script in (embeddings, forecasters):
+        with pytest.raises(SystemExit):
+            script.main(["--backends", "mxnet", "--synthetic"] if script is forecasters else ["--backends", "mxnet"])
+
+
+SMALL = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 24, "patch_len": 8, "stride": 4, "residual": True}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_each_pytorch_forecaster_has_the_keras_models_parameter_count(name):
+    pytest.importorskip("torch")
+    import torch
+    import torch_forecasters
+
+    assert name in torch_forecasters.MODELS, f"benchmarks/torch_forecasters.py has no PyTorch version of {name!r}"
+    sizes = {"seq_len": 24, "pred_len": 12, "n_vars": 3, "mark_dim": 4}
+    defaults = forecasters.defaults(name)
+    tslib = forecasters.TSLIB.get(name, {}).get("hparams", {})
+    for hparams in ({}, {k: v for k, v in SMALL.items() if k in defaults}, tslib):
+        keras_model = build_model(name, freq="h", seed=0, **sizes, **hparams)
+        trainable = sum(math.prod(v.shape) for v in keras_model.trainable_variables)
+        torch_model = torch_forecasters.build(name, **sizes, **{**defaults, **hparams})
+        assert torch_forecasters.count_params(torch_model) == trainable, hparams
+        out = torch_model(torch.randn(2, 24, 3), torch.rand(2, 24, 4) - 0.5)
+        assert tuple(out.shape) == (2, 12, 3)
+
+
+def test_forecasters_runs_end_to_end_on_synthetic_data(tmp_path, capsys):
     import keras
 
-    timings = iter(range(1, 10_000))
-    lines = [line.split("\t") for line in temporal_paths.rows(2, measure=lambda *a, **k: {"ms": float(next(timings))})]
-    assert [(embed_type, freq) for _, embed_type, freq, *_ in lines] == temporal_paths.CONFIGS
-    for backend, _, _, per_group, one, picked in lines:
-        assert backend == keras.backend.backend() and picked in ("one_lookup", "per_group")
-        # Two rounds, one_lookup timed just before per_group: ratios n / (n + 1) below 1.
-        assert float(per_group) > 1 and 0.5 <= float(one) < 1
-
-
-def test_token_paths_times_every_body_each_padding_allows_and_names_the_pick():
-    import keras
-
-    timings = iter(range(1, 10_000))
-    lines = [line.split("\t") for line in token_paths.rows(1, measure=lambda *a, **k: {"ms": float(next(timings))})]
-    assert [(padding, bias) for _, padding, bias, *_ in lines] == [(p, str(b)) for p, b in token_paths.CONFIGS]
-    for backend, padding, bias, gather, rolls, conv, picked in lines:
-        assert backend == keras.backend.backend() and picked in ("gather", "rolls", "conv")
-        # One round, bodies timed in order gather, rolls[, conv]: the fake timings are 1, 2[, 3] apart.
-        assert float(rolls) > 1 and (conv == "-") == (padding != "same")
+    backend = keras.backend.backend()
+    out = tmp_path / "result.json"
+    argv = ["--synthetic", "--max-batches", "2", "--models", "itransformer", "linear", "--backends", backend,
+            "--json", str(out)]
+    assert forecasters.main(argv) == 0
+    text = capsys.readouterr().out
+    assert "64 train / 64 test windows, cut to --max-batches 2" in text and "| itransformer |" in text
+    payload = json.loads(out.read_text())
+    assert payload["windows"] == {"train": 64, "test": 64}
+    for model in ("itransformer", "linear"):
+        ours, ref = payload["summaries"][f"{backend}/{model}/new"], payload["summaries"][f"pytorch/{model}"]
+        assert ours["error"] is None and ref["error"] is None
+        assert ours["params"] == ref["params"]
+        assert ours["epoch_s"] > 0 and ours["predict_s"] > 0 and ours["peak_mib"] > 0
