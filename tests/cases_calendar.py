@@ -20,6 +20,20 @@ def mark_inputs(batch, time, dtype="int32"):
     return make
 
 
+def covariate_mark_inputs(batch, time, extra_sizes, dtype="int32"):
+    """Marks (batch, time, 5) followed by one column per extra field of `extra_sizes`."""
+
+    def make(rng):
+        extra = [rng.integers(0, size, (batch, time, 1)) for size in extra_sizes]
+        return (np.concatenate([mark_inputs(batch, time, dtype)(rng)[0], *extra], -1).astype(dtype),)
+
+    return make
+
+
+# The extra fields `time_features.calendar(..., holidays=..., events=..., encoding="marks")` gives.
+EXTRA = (("holiday", 2), ("days_to_holiday", 31), ("days_since_holiday", 31), ("event_sale", 2))
+
+
 def index_inputs(batch, time, c_in, dtype="int32"):
     return lambda rng: (rng.integers(0, c_in, (batch, time)).astype(dtype),)
 
@@ -64,6 +78,27 @@ CASES = [
         "time_feature_30min",
         lambda **kw: layers.TimeFeatureEmbedding(8, "30min", **kw),
         timef_inputs(2, 10, 5),
+        (2, 10, 8),
+        1,
+    ),
+    Case(
+        "temporal_fixed_h_extra_fields",
+        lambda **kw: layers.TemporalEmbedding(16, extra_fields=EXTRA, **kw),
+        covariate_mark_inputs(4, 12, [size for _, size in EXTRA]),
+        (4, 12, 16),
+        0,
+    ),
+    Case(
+        "temporal_learned_t_extra_fields",
+        lambda **kw: layers.TemporalEmbedding(8, "learned", "t", extra_fields=EXTRA[:1], **kw),
+        covariate_mark_inputs(2, 10, [2]),
+        (2, 10, 8),
+        6,
+    ),
+    Case(
+        "time_feature_h_extra_columns",
+        lambda **kw: layers.TimeFeatureEmbedding(8, "h", extra_columns=3, **kw),
+        timef_inputs(2, 10, 7),
         (2, 10, 8),
         1,
     ),

@@ -30,8 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kerasfactory import layers
-from kerasfactory.freq import FREQ_WIDTH, normalize_freq
-from kerasfactory.layers.temporal_embedding import FIELDS
+from kerasfactory.freq import FREQ_WIDTH, mark_fields, normalize_freq
 
 EXAMPLES = int(os.environ.get("KERASFACTORY_EXAMPLES", "3"))
 SETTINGS = settings(
@@ -125,8 +124,9 @@ def fixed(draw):
 @st.composite
 def temporal(draw):
     freq, oor = draw(st.sampled_from(FREQS)), draw(st.sampled_from(("wrap", "clip", "error")))
-    width = (5 if normalize_freq(freq) == "t" else 4) + draw(st.integers(0, 2))
-    sizes = [size for _, size in FIELDS] + [2] * 2
+    fields = mark_fields(freq)
+    width = len(fields) + draw(st.integers(0, 2))
+    sizes = [size for _, size in fields] + [2] * 2
     b, t, d_model = draw(batches), draw(st.integers(1, 8)), draw(small)
     x = draw(index_values((b, t, width), sizes[:width], in_range=oor == "error"))
     config = dict(d_model=d_model, embed_type=draw(st.sampled_from(("fixed", "learned"))), freq=freq, out_of_range=oor)
@@ -157,8 +157,8 @@ def data_embedding(cls):
             if embed_type == "timeF":
                 marks = draw(values((b, t, FREQ_WIDTH[code])))
             else:
-                width = 5 if code == "t" else 4
-                marks = draw(index_values((b, t, width), [s for _, s in FIELDS][:width], in_range=False))
+                sizes = [s for _, s in mark_fields(freq)]
+                marks = draw(index_values((b, t, len(sizes)), sizes, in_range=False))
             inputs += (marks,)
         return Spec(cls, config, inputs, shape=(b, t, d_model))
 
@@ -231,6 +231,10 @@ NOT_A_FREQ = st.sampled_from(["", "ms", "xyz", None, 3, "0h", "h-MON", "2"])
 NOT_A_RATE = st.sampled_from([-0.1, 1.0, 1.5, "0.1", None, True, float("nan")])
 NOT_AN_EPS = st.sampled_from([0, 0.0, -1e-5, float("nan"), float("inf"), "1e-5", None, True])
 NOT_AN_INITIALIZER = st.sampled_from(["nope", 3, "he_normall"])
+NOT_FIELDS = st.sampled_from(
+    ["holiday", 3, [("a b", 2)], [("hour", 2)], [("x", 0)], [("x", 2), ("x", 3)], [("x",)], [(2, "x")]]
+)
+NOT_A_COUNT = st.sampled_from([-1, 2.5, "3", None, True])
 
 CONSTRUCTORS = {
     "token": (layers.TokenEmbedding, dict(c_in=3, d_model=4), dict(
@@ -240,9 +244,10 @@ CONSTRUCTORS = {
     "fixed": (layers.FixedEmbedding, dict(c_in=5, d_model=4), dict(
         c_in=NOT_POSITIVE, d_model=NOT_POSITIVE, out_of_range=NOT_A_CHOICE)),
     "temporal": (layers.TemporalEmbedding, dict(d_model=4), dict(
-        d_model=NOT_POSITIVE, embed_type=NOT_A_CHOICE, freq=NOT_A_FREQ, out_of_range=NOT_A_CHOICE)),
+        d_model=NOT_POSITIVE, embed_type=NOT_A_CHOICE, freq=NOT_A_FREQ, out_of_range=NOT_A_CHOICE,
+        extra_fields=NOT_FIELDS)),
     "time_feature": (layers.TimeFeatureEmbedding, dict(d_model=4), dict(
-        d_model=NOT_POSITIVE, freq=NOT_A_FREQ, kernel_initializer=NOT_AN_INITIALIZER)),
+        d_model=NOT_POSITIVE, freq=NOT_A_FREQ, kernel_initializer=NOT_AN_INITIALIZER, extra_columns=NOT_A_COUNT)),
     "data": (layers.DataEmbedding, dict(c_in=3, d_model=4), dict(
         c_in=NOT_POSITIVE, d_model=NOT_POSITIVE, embed_type=NOT_A_CHOICE, freq=NOT_A_FREQ, dropout=NOT_A_RATE,
         max_len=NOT_POSITIVE, kernel_size=NOT_POSITIVE, padding=NOT_A_CHOICE)),
@@ -335,7 +340,7 @@ def bad_indices(draw, cls, rank, config, sizes):
 @st.composite
 def bad_temporal(draw):
     if draw(st.booleans()):
-        return draw(bad_indices(layers.TemporalEmbedding, 3, dict(d_model=4), [s for _, s in FIELDS][:4]))
+        return draw(bad_indices(layers.TemporalEmbedding, 3, dict(d_model=4), [s for _, s in mark_fields("h")]))
     freq = draw(st.sampled_from(("h", "t")))
     narrow = np.zeros((2, 3, draw(st.integers(1, 3 if freq == "h" else 4))), "int32")
     return Spec(layers.TemporalEmbedding, dict(d_model=4, freq=freq), (narrow,), name="inputs")

@@ -163,20 +163,28 @@ def test_non_integral_floats_in_compiled_code_are_truncated_never_nan():
     np.testing.assert_allclose(got, numpy(layer(expected)), atol=1e-6)
 
 
-def test_minute_field_only_for_minutely_freq():
+def test_minute_field_only_for_minutely_freq_with_buckets_that_follow_the_step():
     x = valid_marks()
     y = x.copy()
-    y[..., 4] = (y[..., 4] + 1) % 4
+    y[..., 4] = (y[..., 4] + 1) % 2
     hourly = TemporalEmbedding(8, freq="h")
     np.testing.assert_array_equal(numpy(hourly(x)), numpy(hourly(y)))
     assert not hasattr(hourly, "minute_embed")
-    for freq in ("t", "15min", "30min"):
+    for freq, buckets in (("t", 4), ("15min", 4), ("30min", 2), ("5min", 12), ("min", 60), ("7min", 4)):
         minutely = TemporalEmbedding(8, freq=freq)
-        assert minutely.minute_embed.c_in == 4
+        assert minutely.minute_embed.c_in == buckets, freq
         assert not np.allclose(numpy(minutely(x)), numpy(minutely(y)))
-    # The reference embeds four fields for every non-'t' frequency, also for marks with a 5th column.
-    assert not hasattr(TemporalEmbedding(8, freq="s"), "minute_embed")
     assert tuple(TemporalEmbedding(8, freq="d")(x[..., :4]).shape) == (2, 6, 8)
+
+
+def test_secondly_freq_embeds_minute_and_second_from_six_columns():
+    layer = TemporalEmbedding(8, "learned", "10s")
+    assert [(f, getattr(layer, f"{f}_embed").input_dim) for f in ("minute", "second")] == [("minute", 60), ("second", 60)]
+    x = np.concatenate([valid_marks()[..., :4], np.full((2, 6, 2), 59, "int32")], -1)
+    total = sum(numpy(getattr(layer, f"{f}_embed")(x[..., i])) for i, f in enumerate((*FIELDS, "second")))
+    np.testing.assert_allclose(numpy(layer(x)), total, atol=1e-6)
+    with pytest.raises(ValueError, match=r"last dimension must be >= 6 .*'second'.*got 5"):
+        layer(x[..., :5])
 
 
 def test_sub_layers_carry_the_reference_names_and_sizes():
@@ -278,6 +286,11 @@ def test_bad_arguments_raise_at_construction(make, message):
         (lambda: TemporalEmbedding(8), (2, 6), "`inputs` must have rank 3"),
         (lambda: TemporalEmbedding(8), (2, 6, 3), r"last dimension must be >= 4 .*got 3"),
         (lambda: TemporalEmbedding(8, freq="t"), (2, 6, 4), r"last dimension must be >= 5 .*'minute'.*got 4"),
+        (
+            lambda: TemporalEmbedding(8, extra_fields=[("holiday", 2)]),
+            (2, 6, 4),
+            r"last dimension must be >= 5 .*'hour', 'holiday'\] for freq='h'\), got 4",
+        ),
         (lambda: FixedEmbedding(4, 8), (2, 6, 1), "`inputs` must have rank 2"),
         (lambda: TimeFeatureEmbedding(8), (2, 4), "`inputs` must have rank 3"),
     ],

@@ -9,8 +9,9 @@ that holds it, with the transpose between the two layouts
   (k, c_in, d_model); `tokenConv.bias` (d_model,) -> `conv.bias` (use_bias only).
 - PositionalEmbedding: `pe` (1, max_len, d_model), fixed.
 - FixedEmbedding: `emb.weight` (c_in, d_model), fixed.
-- TemporalEmbedding: per field (`minute` for minutely freq only, `hour`,
-  `weekday`, `day`, `month`): fixed `<field>_embed.emb.weight` (size, d_model);
+- TemporalEmbedding: per field (`second` for secondly and `minute` for minutely
+  freq only, `hour`, `weekday`, `day`, `month`, then any `extra_fields`, which
+  the reference lacks): fixed `<field>_embed.emb.weight` (size, d_model);
   learned `<field>_embed.weight` -> `<field>_embed.embeddings`, same shape.
 - TimeFeatureEmbedding: `embed.weight` (d_model, width) -> `embed.kernel` (width, d_model).
 - DataEmbedding, DataEmbeddingWithoutPosition: `value_embedding.*` (TokenEmbedding),
@@ -145,15 +146,17 @@ def _fixed_embedding(layer):
 
 @_table(
     "TemporalEmbedding",
-    build_shape=lambda layer: (None, None, 5 if hasattr(layer, "minute_embed") else 4),
+    build_shape=lambda layer: (None, None, layer.input_width),
 )
 def _temporal_embedding(layer):
     table = {}
-    for field in ("minute", "hour", "weekday", "day", "month"):  # the reference's order
+    for field in ("second", "minute", "hour", "weekday", "day", "month"):  # the reference's order
         sublayer = getattr(layer, f"{field}_embed", None)
         if sublayer is not None:
             # fixed: `<field>_embed.emb.weight`; learned (`Embedding`): `<field>_embed.weight`.
             table.update(_nest(f"{field}_embed", sublayer))
+    for field, _ in getattr(layer, "extra_fields", ()):  # covariates: no reference counterpart
+        table.update(_nest(f"{field}_embed", getattr(layer, f"{field}_embed")))
     return table
 
 

@@ -12,15 +12,7 @@ from kerasfactory.layers.time_feature_embedding import TimeFeatureEmbedding
 from kerasfactory.layers.token_embedding import TokenEmbedding
 
 __all__ = [
-    "FixedEmbedding",
-    "TemporalEmbedding",
-    "TimeFeatureEmbedding",
-    "DataEmbedding",
-    "DataEmbeddingInverted",
-    "DataEmbeddingWithoutPosition",
-    "PatchEmbedding",
-    "PositionalEmbedding",
-    "ReversibleInstanceNorm",
-    "TokenEmbedding",
+    "DataEmbedding", "DataEmbeddingInverted", "DataEmbeddingWithoutPosition", "FixedEmbedding", "PatchEmbedding",
+    "PositionalEmbedding", "ReversibleInstanceNorm", "TemporalEmbedding", "TimeFeatureEmbedding", "TokenEmbedding",
     "sinusoid_table",
 ]

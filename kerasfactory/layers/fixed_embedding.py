@@ -18,11 +18,9 @@ class FixedEmbedding(validation.Layer):
     Args:
         c_in: number of rows (valid indices are `0..c_in-1`).
         d_model: embedding size.
-        out_of_range: what an index outside `[0, c_in)` means: `"wrap"`
-            (modulo `c_in`, the default), `"clip"` (to the nearest end) or
-            `"error"` (`ValueError` when the values are concrete, e.g. in an
-            eager call; inside compiled functions values cannot be inspected
-            and are clipped). Never NaN, on every backend.
+        out_of_range: what an index outside `[0, c_in)` means, never NaN:
+            `"wrap"` (modulo `c_in`, the default), `"clip"` or `"error"` (as
+            `TemporalEmbedding`'s: raises where values are concrete).
 
     Input shape: `(batch, time)` integer indices, or floats holding integral
     values (non-integral floats raise `ValueError` when concrete).
@@ -58,7 +56,5 @@ class FixedEmbedding(validation.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {"c_in": self.c_in, "d_model": self.d_model, "out_of_range": self.out_of_range}
-        )
+        config.update(c_in=self.c_in, d_model=self.d_model, out_of_range=self.out_of_range)
         return config

@@ -54,15 +54,11 @@ class DataEmbeddingInverted(validation.Layer):
         self.dropout = keras.layers.Dropout(self.dropout_rate, seed=self.seed, dtype=self.dtype_policy, name="dropout")
 
     def _check(self, x_shape, x_mark_shape):
-        for name, shape in (("x", x_shape), ("x_mark", x_mark_shape)):
-            if shape is None:
-                continue
-            validation.input_shape(name, shape, 3)
-            if shape[1] is not None and shape[1] != self.seq_len:
+        for name, shape in (("x", x_shape), ("x_mark", x_mark_shape)) if x_mark_shape else (("x", x_shape),):
+            if validation.input_shape(name, shape, 3)[1] not in (None, self.seq_len):
                 raise ValueError(
                     f"`{name}` time length must equal `seq_len`={self.seq_len}, got {shape[1]} (shape {tuple(shape)})"
                 )
-
         if x_mark_shape is not None and None not in (x_shape[0], x_mark_shape[0]) and x_shape[0] != x_mark_shape[0]:
             raise ValueError(f"`x_mark` batch size must equal that of `x` ({x_shape[0]}), got {x_mark_shape[0]}")
 
@@ -86,7 +82,5 @@ class DataEmbeddingInverted(validation.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {"seq_len": self.seq_len, "d_model": self.d_model, "dropout": self.dropout_rate, "seed": self.seed}
-        )
+        config.update(seq_len=self.seq_len, d_model=self.d_model, dropout=self.dropout_rate, seed=self.seed)
         return config

@@ -1,9 +1,7 @@
 """Lookup indices for the calendar tables: integer casting and the out-of-range policy.
 
-One place decides what an index outside `[0, size)` means, so that every backend
-gives the same answer eagerly and inside compiled functions, and never NaN
-(`jnp.take` would fill out-of-range rows with NaN; TensorFlow and PyTorch raise
-backend errors).
+One place decides what an index outside `[0, size)` means, the same on every backend, eagerly
+and compiled, and never NaN (`jnp.take` fills such rows with NaN; TensorFlow and PyTorch raise).
 """
 
 import keras

@@ -68,13 +68,10 @@ class PatchEmbedding(validation.Layer):
         self.position_embedding = PositionalEmbedding(d_model=self.d_model, dtype=self.dtype_policy)
         self.dropout = keras.layers.Dropout(self.dropout_rate, seed=self.seed, dtype=self.dtype_policy, name="dropout")
 
-    @property
-    def _pad(self):
-        return self.stride if self.padding == "end" else 0
-
     def num_patches(self, time):
         """The number of patches for a series of `time` steps."""
-        return (time + self._pad - self.patch_len) // self.stride + 1
+        pad = self.stride if self.padding == "end" else 0
+        return (time + pad - self.patch_len) // self.stride + 1
 
     def _check(self, shape):
         validation.input_shape("inputs", shape, 3)

@@ -39,14 +39,10 @@ class PositionalEmbedding(validation.Layer):
 
     def call(self, inputs):
         if len(inputs.shape) < 2:
-            raise ValueError(
-                f"`inputs` must have rank >= 2 (batch, time, ...), got shape {tuple(inputs.shape)}"
-            )
+            raise ValueError(f"`inputs` must have rank >= 2 (batch, time, ...), got shape {tuple(inputs.shape)}")
         time = inputs.shape[1]
         if time is not None and time > self.max_len:
-            raise ValueError(
-                f"`inputs` time length must be <= `max_len`={self.max_len}, got {time}"
-            )
+            raise ValueError(f"`inputs` time length must be <= `max_len`={self.max_len}, got {time}")
         if time is None:  # symbolic time: slice the whole table
             table = ops.cast(shared_table(self.max_len, self.d_model), self.compute_dtype)
             return table[None, : ops.shape(inputs)[1]]
@@ -57,5 +53,5 @@ class PositionalEmbedding(validation.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"max_len": self.max_len, "d_model": self.d_model})
+        config.update(max_len=self.max_len, d_model=self.d_model)
         return config

@@ -30,10 +30,8 @@ class ReversibleInstanceNorm(validation.Layer):
     >>> y.shape
     (2, 24, 7)
 
-    The original eager form `revin(x, mode="norm")` then
-    `revin(y, mode="denorm")` still works in eager code: a norm call on
-    concrete tensors remembers its statistics for a later denorm call
-    without `stats`. Traced or symbolic code must pass `stats`.
+    In eager code `revin(y, mode="denorm")` may omit `stats`: it then uses
+    those of the last eager norm call. Traced or symbolic code passes them.
 
     Args:
         num_features: number of features (the last axis).
@@ -86,35 +84,25 @@ class ReversibleInstanceNorm(validation.Layer):
             if isinstance(feature_index, bool) or not isinstance(feature_index, numbers.Integral) or not (
                 0 <= feature_index < self.num_features
             ):
-                raise ValueError(
-                    f"`feature_index` must be an integer in [0, {self.num_features}), got {feature_index!r}"
-                )
+                raise ValueError(f"`feature_index` must be an integer in [0, {self.num_features}), "
+                                 f"got {feature_index!r}")
         if feature_index is None:
             validation.input_shape("inputs", shape, 3, self.num_features, "num_features")
         elif validation.input_shape("inputs", shape, 3)[-1] not in (None, 1):
-            raise ValueError(
-                f"`inputs` last dimension must be 1 with `feature_index`={feature_index}, got {shape[-1]}"
-            )
-        if stats_shape is not None:
-            stats_shape = tuple(stats_shape)
-            expected = (shape[0], 2, self.num_features)
-            if len(stats_shape) != 3 or any(
-                e is not None and s is not None and e != s for e, s in zip(expected, stats_shape)
-            ):
-                raise ValueError(
-                    f"`stats` must have shape (batch, 2, num_features)={expected}, got {stats_shape}"
-                )
+            raise ValueError(f"`inputs` last dimension must be 1 with `feature_index`={feature_index}, got {shape[-1]}")
+        expected = (shape[0], 2, self.num_features)
+        if stats_shape is not None and (
+            len(stats_shape) != 3 or any(None not in (e, s) and e != s for e, s in zip(expected, stats_shape))
+        ):
+            raise ValueError(f"`stats` must have shape (batch, 2, num_features)={expected}, got {tuple(stats_shape)}")
 
     @property
     def _stats_dtype(self):
         return "float64" if self.compute_dtype == "float64" else "float32"
 
     def _affine(self, feature_index):
-        w = ops.cast(self.affine_weight, self._stats_dtype)
-        b = ops.cast(self.affine_bias, self._stats_dtype)
-        if feature_index is not None:
-            w, b = w[feature_index : feature_index + 1], b[feature_index : feature_index + 1]
-        return w, b
+        features = slice(None) if feature_index is None else slice(feature_index, feature_index + 1)
+        return (ops.cast(p, self._stats_dtype)[features] for p in (self.affine_weight, self.affine_bias))
 
     def _stats(self, x):
         mean = ops.mean(x, axis=1, keepdims=True)
@@ -177,5 +165,5 @@ class ReversibleInstanceNorm(validation.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_features": self.num_features, "eps": self.eps, "affine": self.affine})
+        config.update(num_features=self.num_features, eps=self.eps, affine=self.affine)
         return config

@@ -1,26 +1,27 @@
 import keras
 import numpy as np
 
-from kerasfactory.freq import normalize_freq
+from kerasfactory.freq import check_fields, mark_fields, reference_mark_fields
 from kerasfactory.layers import lookup_indices, validation
 from kerasfactory.layers.fixed_embedding import FixedEmbedding
 
 EMBED_TYPES = ("fixed", "learned")
-# (field, table size) in mark-column order: the Time-Series-Library sizes.
-FIELDS = (("month", 13), ("day", 32), ("weekday", 7), ("hour", 24), ("minute", 4))
 
 
 @keras.saving.register_keras_serializable(package="kerasfactory")
 class TemporalEmbedding(validation.Layer):
     """Sum of per-field embeddings of calendar marks.
 
-    `y = E_month[m] + E_day[d] + E_weekday[w] + E_hour[h] (+ E_minute[q])`
-    for marks `[month, day, weekday, hour, minute // 15]` per step, as
-    `kerasfactory.time_features.marks` makes them (Time-Series-Library
-    `timeenc=0`). Table sizes: month 13, day 32, weekday 7, hour 24, minute 4.
-    The minute field is used only when `freq` means minutely (`'t'`,
-    `'15min'`, ...), as in the reference; for other frequencies a fifth column
-    is ignored.
+    `y = E_month[m] + E_day[d] + E_weekday[w] + E_hour[h] (+ E_minute[q]
+    + E_second[s]) + sum_k E_k[c_k]`: column `j` of the marks is looked up in
+    the table of field `j`, the standard fields first, as
+    `kerasfactory.time_features.marks(dates, freq)` makes them
+    (Time-Series-Library `timeenc=0`), then the extra fields `c_k`. The
+    standard fields are `kerasfactory.freq.mark_fields(freq)`: month 13,
+    day 32, weekday 7, hour 24 rows; minutely `freq` adds a minute table of
+    `60 // step` buckets (`'5min'` 12, `'min'` 60; 4 for `'t'`, the reference);
+    secondly `freq` adds minute 60 and second 60. Further columns are ignored
+    (so the reference's five marks serve hourly data).
 
     Args:
         d_model: embedding size.
@@ -29,46 +30,56 @@ class TemporalEmbedding(validation.Layer):
             `torch.nn.Embedding`).
         freq: a frequency code or pandas alias (see
             `kerasfactory.freq.normalize_freq`).
-        out_of_range: what a mark outside its table means, identical on every
+        out_of_range: what a mark outside its table means, the same on every
             backend and never NaN: `"wrap"` (modulo the table size, the
             default), `"clip"` (to the nearest valid value) or `"error"`
-            (`ValueError` naming the field, its valid range and the bad value
-            whenever the values are concrete: eager calls, and everything on
-            the PyTorch backend, which runs eagerly). Inside compiled functions
-            (`jax.jit`, `tf.function`, `predict`/`fit` on JAX and TensorFlow)
-            values cannot be inspected, and `"error"` clips. Where values are
-            concrete, `"error"` and float marks read back a few booleans per
-            call (a device sync); integer marks with `"wrap"`/`"clip"` never do.
+            (`ValueError` naming the field, its range and the bad value when
+            the values are concrete: eager calls, and all of PyTorch; inside
+            compiled functions values cannot be read, and it clips).
+        extra_fields: `(name, table size)` pairs of further categorical
+            fields (holidays, events: `kerasfactory.time_features.calendar`
+            returns them as `spec["extra_fields"]`), read from the columns
+            right after the standard fields. Names: distinct identifiers, not
+            a standard field.
+        fields: the standard `(name, table size)` pairs; `None` (default)
+            means `mark_fields(freq)`. Saved in the config, so that a layer
+            rebuilds its own tables; configs saved before this key existed
+            rebuild the previous release's (minute 4 for `'t'` codes only).
 
-    Sub-layers: `month_embed`, `day_embed`, `weekday_embed`, `hour_embed` and,
-    for minutely `freq`, `minute_embed` (the reference names): `Embedding`
-    layers when learned, weightless `FixedEmbedding` layers when fixed. A
-    call maps each column into its table by `out_of_range` and sums the
-    sub-layers' lookups, so what Keras does to an `Embedding`
+    Sub-layers: `<field>_embed` per field (`month_embed`, ..., the reference
+    names, then `holiday_embed` etc.): `Embedding` when learned, weightless
+    `FixedEmbedding` when fixed. A call maps each column into its table by
+    `out_of_range` and sums the lookups, so what Keras does to an `Embedding`
     (`Model.quantize`, LoRA) applies to the learned tables.
 
-    Input shape: `(batch, time, >=4)` marks (`>=5` for minutely `freq`),
-    integers or floats holding integral values (non-integral floats raise
-    `ValueError` when concrete; in compiled code they are truncated toward zero).
+    Input shape: `(batch, time, >= fields)` marks, one column per field
+    (4, 5 minutely, 6 secondly, plus the extra fields), integers or floats
+    holding integral values (non-integral floats raise `ValueError` when
+    concrete; in compiled code they are truncated toward zero).
     Output shape: `(batch, time, d_model)`.
 
     Example:
-    >>> x_mark = keras.random.randint((2, 96, 5), minval=0, maxval=24)
-    >>> tuple(TemporalEmbedding(d_model=64)(x_mark).shape)
+    >>> x_mark = keras.random.randint((2, 96, 5), minval=0, maxval=2)
+    >>> layer = TemporalEmbedding(d_model=64, extra_fields=[("holiday", 2)])
+    >>> tuple(layer(x_mark).shape)
     (2, 96, 64)
 
     Reference: Zhou et al., "Informer", AAAI 2021 (`TemporalEmbedding` in
     Time-Series-Library `layers/Embed.py`).
     """
 
-    def __init__(self, d_model, embed_type="fixed", freq="h", out_of_range="wrap", **kwargs):
+    def __init__(
+        self, d_model, embed_type="fixed", freq="h", out_of_range="wrap", extra_fields=None, fields=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.d_model = validation.positive_int("d_model", d_model)
         self.embed_type = validation.one_of("embed_type", embed_type, EMBED_TYPES)
         self.freq = getattr(freq, "freqstr", freq)
         self.out_of_range = validation.one_of("out_of_range", out_of_range, lookup_indices.OUT_OF_RANGE)
-        self._fields = FIELDS if normalize_freq(freq) == "t" else FIELDS[:4]
-        for field, size in self._fields:
+        self._fields = check_fields("fields", mark_fields(freq) if fields is None else fields, standard=True)
+        self.extra_fields = check_fields("extra_fields", extra_fields)
+        self._all_fields = self._fields + self.extra_fields  # column j is looked up in field j's table
+        for field, size in self._all_fields:
             if self.embed_type == "fixed":
                 embed = FixedEmbedding(size, self.d_model, dtype=self.dtype_policy, name=f"{field}_embed")
             else:
@@ -81,34 +92,33 @@ class TemporalEmbedding(validation.Layer):
                 )
             setattr(self, f"{field}_embed", embed)
 
-    def _lookups(self):
-        """The per-field sub-layers, in mark-column order."""
-        return [getattr(self, f"{field}_embed") for field, _ in self._fields]
+    @property
+    def input_width(self):
+        """The fewest mark columns an input must have: one per field."""
+        return len(self._all_fields)
 
     def _check_shape(self, shape):
         shape = validation.input_shape("inputs", shape, 3)
-        width = len(self._fields)
-        if shape[-1] is not None and shape[-1] < width:
+        if shape[-1] is not None and shape[-1] < self.input_width:
             raise ValueError(
-                f"`inputs` last dimension must be >= {width} (marks "
-                f"{[field for field, _ in self._fields]} for freq={self.freq!r}), got {shape[-1]}"
+                f"`inputs` last dimension must be >= {self.input_width} (marks "
+                f"{[f for f, _ in self._all_fields]} for freq={self.freq!r}), got {shape[-1]}"
             )
 
     def build(self, input_shape):
         self._check_shape(input_shape)
-        for embed in self._lookups():
-            embed.build((None, None))
+        for field, _ in self._all_fields:
+            getattr(self, f"{field}_embed").build((None, None))
 
     def call(self, inputs):
         self._check_shape(inputs.shape)
-        # The fields are the first columns, in table order; further columns are ignored.
-        x = lookup_indices.to_int32("inputs", inputs)[..., : len(self._fields)]
-        sizes = [size for _, size in self._fields]
+        x = lookup_indices.to_int32("inputs", inputs)[..., : self.input_width]  # further columns are ignored
+        sizes = [size for _, size in self._all_fields]
         if self.out_of_range == "error":
-            labels = [f"{field!r} (column {column})" for column, (field, _) in enumerate(self._fields)]
+            labels = [f"{field!r} (column {column})" for column, (field, _) in enumerate(self._all_fields)]
             lookup_indices.check_range("inputs", x, sizes, labels)
         x = lookup_indices.apply_policy(x, np.asarray(sizes, "int32"), self.out_of_range)
-        rows = [embed(x[..., column]) for column, embed in enumerate(self._lookups())]
+        rows = [getattr(self, f"{field}_embed")(x[..., j]) for j, (field, _) in enumerate(self._all_fields)]
         return sum(rows[1:], rows[0])
 
     def compute_output_shape(self, input_shape):
@@ -117,4 +127,11 @@ class TemporalEmbedding(validation.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(d_model=self.d_model, embed_type=self.embed_type, freq=self.freq, out_of_range=self.out_of_range)
+        config.update(extra_fields=[list(f) for f in self.extra_fields], fields=[list(f) for f in self._fields])
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        if "fields" not in config:  # saved before `fields` was in the config: the reference's fields
+            config = {**config, "fields": reference_mark_fields(config.get("freq", "h"))}
+        return super().from_config(config)

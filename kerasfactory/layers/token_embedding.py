@@ -67,21 +67,19 @@ class TokenEmbedding(validation.Layer):
         self.kernel_size = validation.positive_int("kernel_size", kernel_size)
         self.padding = validation.one_of("padding", padding, PADDINGS)
         self.use_bias = bool(use_bias)
-        kernel_initializer = validation.keras_object(
-            "kernel_initializer", kernel_initializer, keras.initializers.get, "initializer"
-        )
-        bias_initializer = validation.keras_object("bias_initializer", bias_initializer, keras.initializers.get, "initializer")
-        kernel_regularizer = validation.keras_object(
-            "kernel_regularizer", kernel_regularizer, keras.regularizers.get, "regularizer"
-        )
+        initializer, regularizer = keras.initializers.get, keras.regularizers.get
         self.conv = keras.layers.Conv1D(
-            filters=self.d_model,
-            kernel_size=self.kernel_size,
+            self.d_model,
+            self.kernel_size,
             padding="valid",
             use_bias=self.use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
+            kernel_initializer=validation.keras_object(
+                "kernel_initializer", kernel_initializer, initializer, "initializer"
+            ),
+            bias_initializer=validation.keras_object("bias_initializer", bias_initializer, initializer, "initializer"),
+            kernel_regularizer=validation.keras_object(
+                "kernel_regularizer", kernel_regularizer, regularizer, "regularizer"
+            ),
             dtype=self.dtype_policy,
             name="conv",
         )

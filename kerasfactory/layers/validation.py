@@ -23,6 +23,20 @@ def positive_int(name, value):
     return int(value)
 
 
+def flag(name, value):
+    """Returns `value` as a `bool`, or raises if it is not `True` or `False`."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be True or False, got {value!r}")
+    return bool(value)
+
+
+def non_negative_int(name, value):
+    """Returns `value` as an `int`, or raises if it is not an integer >= 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"`{name}` must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def one_of(name, value, allowed):
     """Returns `value` if it is one of `allowed`, else raises naming the choices."""
     if not isinstance(value, str) or value not in allowed:
@@ -70,30 +84,21 @@ def keras_object(name, value, get, kind):
 
 
 def input_shape(name, shape, rank, last_dim=None, last_name=None):
-    """Checks a static input shape: its rank, and its last axis when known.
-
-    Args:
-        name: what the input is called in messages (e.g. "inputs").
-        shape: the static shape (tuple, may hold `None`).
-        rank: the required rank.
-        last_dim: the required size of the last axis, or `None` for any.
-        last_name: the constructor argument the last axis must match.
-    """
+    """Checks static `shape` (may hold `None`) of input `name`: its `rank`, and its last axis when
+    known against `last_dim` (`None`: any), the constructor argument `last_name`; returns it as a tuple."""
     shape = tuple(shape)
     if len(shape) != rank:
         raise ValueError(f"`{name}` must have rank {rank}, got rank {len(shape)} (shape {shape})")
     if last_dim is not None and shape[-1] is not None and shape[-1] != last_dim:
-        raise ValueError(f"`{name}` last dimension must equal `{last_name}`={last_dim}, got {shape[-1]} (shape {shape})")
+        raise ValueError(
+            f"`{name}` last dimension must equal `{last_name}`={last_dim}, got {shape[-1]} (shape {shape})"
+        )
     return shape
 
 
 def concrete(x):
-    """`x` as numpy when its values exist now (eager), or `None` when symbolic or traced.
-
-    Symbolic Keras tensors, JAX tracers, TensorFlow graph tensors and the
-    torch "meta" tensors Keras uses for shape inference cannot give numpy
-    values, so value checks are skipped there.
-    """
+    """`x` as numpy when its values exist now (eager), or `None` when symbolic or traced
+    (Keras tensors, JAX tracers, TensorFlow graph tensors, torch "meta" tensors): value checks skip those."""
     if keras.backend.is_keras_tensor(x):
         return None
     try:
