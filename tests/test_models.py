@@ -1,5 +1,7 @@
 """The forecasters in kerasfactory.models: shapes, saving, training, argument checks."""
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -121,6 +123,51 @@ def test_unknown_hyperparameter_is_a_type_error_naming_it():
         make("itransformer", n_head=4)
 
 
+def test_unknown_hyperparameter_message_lists_the_builders_keywords():
+    with pytest.raises(
+        TypeError,
+        match="`hparams` of 'itransformer' must be among activation, d_ff, d_model, dropout, n_heads, "
+        "n_layers, residual, got 'n_head'",
+    ):
+        make("itransformer", n_head=4)
+    with pytest.raises(TypeError, match="`hparams` of 'linear' must be among period, got 'd_model'"):
+        make("linear", d_model=8)
+
+
+EXPECTED_HPARAMS = {
+    "transformer": dict(d_model=64, n_heads=4, n_layers=2, d_ff=128, dropout=0.1, activation="gelu", residual=True),
+    "itransformer": dict(d_model=128, n_heads=4, n_layers=2, d_ff=128, dropout=0.1, activation="gelu", residual=False),
+    "patchtst": dict(d_model=32, n_heads=4, n_layers=2, d_ff=64, dropout=0.1, activation="gelu", patch_len=16,
+                     stride=8, head_dropout=0.0),
+    "linear": dict(period=None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_each_builder_lists_its_hyperparameters_as_keywords_with_their_defaults(name):
+    parameters = inspect.signature(MODELS[name]).parameters
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())  # no **hparams
+    common = ["seq_len", "pred_len", "n_vars", "mark_dim", "freq", "target_index", "seed",
+              "future_marks", "future_dim", "future_mask"]
+    assert list(parameters)[: len(common)] == common
+    assert {k: p.default for k, p in list(parameters.items())[len(common):]} == EXPECTED_HPARAMS[name]
+    module = inspect.getmodule(MODELS[name])
+    assert module.DEFAULTS == EXPECTED_HPARAMS[name]  # derived from the signature, for scripts that read it
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_heads": 0}, "`n_heads` must be a positive integer, got 0"),
+        ({"activation": "no_such_activation"}, "`activation` must be a Keras activation"),
+        ({"residual": "yes"}, "`residual` must be True or False, got 'yes'"),
+    ],
+)
+def test_bad_hyperparameter_values_name_the_hyperparameter(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make("itransformer", **kwargs)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -136,6 +183,20 @@ def test_bad_arguments_name_the_argument(kwargs, message):
         build_model("transformer", **{**args, **kwargs})
 
 
-def test_transformer_needs_the_timef_width_of_its_frequency():
-    with pytest.raises(ValueError, match=r"`mark_dim` must equal the timeF width of freq='h' \(4\), got 5"):
-        build_model("transformer", seq_len=SEQ, pred_len=PRED, n_vars=N_VARS, mark_dim=5, freq="h")
+def test_transformer_needs_at_least_the_timef_width_of_its_frequency():
+    with pytest.raises(ValueError, match=r"`mark_dim` must be >= 4 \(the timeF width of freq='h'\), got 3"):
+        build_model("transformer", seq_len=SEQ, pred_len=PRED, n_vars=N_VARS, mark_dim=3, freq="h")
+
+
+def test_transformer_reads_mark_columns_appended_after_the_timef_ones():
+    # Holidays or events after the standard columns: the embedding takes them as extra_columns.
+    model = build_model(
+        "transformer", seq_len=SEQ, pred_len=PRED, n_vars=N_VARS, mark_dim=MARKS + 2, freq="h", seed=0,
+        **SMALL, dropout=0.0,
+    )
+    assert model.get_layer("embedding").get_config()["extra_columns"] == 2
+    x, marks = batch()
+    marks = np.concatenate([marks, np.zeros(marks.shape[:2] + (2,), "float32")], -1)
+    base = predict(model, x, marks)
+    marks[..., -1] = 1.0
+    assert np.abs(predict(model, x, marks) - base).max() > 1e-4

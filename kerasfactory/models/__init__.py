@@ -8,6 +8,7 @@
 import keras
 
 from kerasfactory.layers import validation
+from kerasfactory.models import common
 from kerasfactory.models.itransformer import build_itransformer
 from kerasfactory.models.linear import build_linear, fit_least_squares
 from kerasfactory.models.patchtst import build_patchtst
@@ -21,23 +22,41 @@ MODELS = {
 }
 
 
-def build_model(name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None, **hparams):
+def build_model(
+    name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
+    future_marks=False, future_dim=0, future_mask=False, **hparams,
+):
     """Builds the forecaster `name` (a key of `MODELS`), uncompiled.
 
-    Inputs `[x (batch, seq_len, n_vars), x_mark (batch, seq_len, mark_dim)]`;
-    output `(batch, pred_len, n_vars)`, or `(batch, pred_len, 1)` for the
-    variate `target_index` alone (features "MS"). `seed`, when given, seeds
-    Keras' global random state (`keras.utils.set_random_seed`) before the
-    weights are created and seeds every dropout mask, so the same call gives
-    the same initial model and the same training on a backend.
-    `hparams` override the model's defaults (see each `build_*`); an unknown
-    name is a `TypeError`.
+    Inputs, in order: `x` `(batch, seq_len, n_vars)`, `x_mark`
+    `(batch, seq_len, mark_dim)`, then `y_mark` `(batch, pred_len, mark_dim)`
+    (the forecast steps' marks) with `future_marks=True`, `x_future`
+    `(batch, pred_len, future_dim)` (covariates known ahead) with
+    `future_dim > 0`, and `future_mask` `(batch, pred_len, future_dim)`
+    (1 = known, 0 = not) with `future_mask=True`; each model's docstring says
+    how they enter. Output `(batch, pred_len, n_vars)`, or
+    `(batch, pred_len, 1)` for the variate `target_index` alone (features
+    "MS"). `seed`, when given, seeds Keras' global random state
+    (`keras.utils.set_random_seed`) before the weights are created and seeds
+    every dropout mask, so the same call gives the same initial model and
+    the same training on a backend.
+    `hparams` are the model's hyperparameters, the keywords of its
+    `build_*` (with their defaults there); an unknown name is a `TypeError`
+    listing the valid ones.
+
+    Example:
+    >>> model = build_model("patchtst", seq_len=96, pred_len=24, n_vars=7, mark_dim=4, future_marks=True,
+    ...                     d_model=16)
+    >>> tuple(t.name for t in model.inputs)
+    ('x', 'x_mark', 'y_mark')
     """
     validation.one_of("name", name, tuple(MODELS))
+    builder = MODELS[name]
+    common.check_hparam_names(name, hparams, builder)
     seed = validation.seed("seed", seed)
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    return MODELS[name](
+    return builder(
         seq_len=seq_len,
         pred_len=pred_len,
         n_vars=n_vars,
@@ -45,6 +64,9 @@ def build_model(name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_i
         freq=freq,
         target_index=target_index,
         seed=seed,
+        future_marks=future_marks,
+        future_dim=future_dim,
+        future_mask=future_mask,
         **hparams,
     )
 

@@ -1,4 +1,4 @@
-"""The encoder block every model here shares, from Keras built-in layers."""
+"""The encoder block every model here shares and the Transformer's cross-attention block, from Keras layers."""
 
 import itertools
 
@@ -53,3 +53,39 @@ def encoder_blocks(
         h = keras.layers.Add(name=f"{p}_ff_add")([h, f])
         h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{p}_norm2")(h)
     return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm")(h)
+
+
+def cross_attention_block(q, memory, *, n_heads, d_ff, dropout, activation="gelu", seeds=None, name="decoder"):
+    """One post-norm cross-attention block: the queries `q` read `memory`.
+
+    `q = LN(q + Dropout(MHA(q, memory, memory)))` then
+    `q = LN(q + Dropout(Dense(d_model)(Dropout(act(Dense(d_ff)(q))))))`: the
+    cross-attention half and feed-forward of a Transformer decoder layer
+    (Vaswani et al., 2017), without the queries' self-attention.
+
+    Args:
+        q: a symbolic tensor `(batch, queries, d_model)`.
+        memory: a symbolic tensor `(batch, tokens, d_model)` (the encoder output).
+        n_heads, d_ff, dropout, activation: the block's sizes.
+        seeds: an iterator of dropout seeds (`common.seeds`); `None` leaves them unseeded.
+        name: prefix of the layer names.
+
+    Returns:
+        A symbolic tensor shaped like `q`.
+
+    Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
+    """
+    d_model = q.shape[-1]
+    seeds = itertools.repeat(None) if seeds is None else seeds
+    attn = keras.layers.MultiHeadAttention(
+        n_heads, max(1, d_model // n_heads), dropout=dropout, seed=next(seeds), name=f"{name}_attention"
+    )(q, memory)
+    attn = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{name}_attn_drop")(attn)
+    q = keras.layers.Add(name=f"{name}_attn_add")([q, attn])
+    q = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm1")(q)
+    f = keras.layers.Dense(d_ff, activation=activation, name=f"{name}_ff1")(q)
+    f = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{name}_ff_drop")(f)
+    f = keras.layers.Dense(d_model, name=f"{name}_ff2")(f)
+    f = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{name}_out_drop")(f)
+    q = keras.layers.Add(name=f"{name}_ff_add")([q, f])
+    return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm2")(q)

@@ -2,31 +2,33 @@
 
 import keras
 
-from kerasfactory.layers import DataEmbeddingInverted
+from kerasfactory.layers import DataEmbeddingInverted, validation
 from kerasfactory.models import common
 from kerasfactory.models.encoder import encoder_blocks
 
-DEFAULTS = {
-    "d_model": 128,
-    "n_heads": 4,
-    "n_layers": 2,
-    "d_ff": 128,
-    "dropout": 0.1,
-    "activation": "gelu",
-    "residual": False,
-}
 
-
-def build_itransformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
-                       **hparams):
-    """An inverted Transformer: tokens are variates (and mark columns).
+def build_itransformer(
+    *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
+    future_marks=False, future_dim=0, future_mask=False,
+    d_model=128, n_heads=4, n_layers=2, d_ff=128, dropout=0.1, activation="gelu", residual=False,
+):
+    """An inverted Transformer: tokens are variates (and mark and future columns).
 
     `x_norm, stats = RevIN(x)`;
-    `h = Encoder(DataEmbeddingInverted(seq_len, d_model)(x_norm, x_mark))`,
+    `p = DataEmbeddingInverted(seq_len, d_model)(x_norm, x_mark)`,
     `(batch, n_vars + mark_dim, d_model)`: each mark column is one more token;
-    `y = Dense(pred_len)(h)` keeping the first `n_vars` tokens
-    `[+ Dense(pred_len)(x_norm^T)]` with `residual=True`;
-    transpose to `(batch, pred_len, n_vars)`; `denorm(y, stats)`.
+    with future inputs, `f = DataEmbeddingInverted(pred_len, d_model)(u)` for
+    the forecast steps' columns `u = [y_mark, x_future (, mask)]`
+    `(batch, pred_len, F)`: each future column, a series of `pred_len` steps,
+    is one more token, embedded by its own `Dense(pred_len -> d_model)`;
+    `h = Encoder([p; f])`, every token attending to every other;
+    `y = Dense(pred_len)(h)` keeping the first `n_vars` tokens (the mark and
+    future tokens are cropped off) `[+ Dense(pred_len)(x_norm^T)]` with
+    `residual=True`; transpose to `(batch, pred_len, n_vars)`; `denorm(y, stats)`.
+    With a mask the covariate columns are `where(mask > 0, x_future, 0)` and
+    the mask columns are tokens too (`F = mark_dim + 2 future_dim`), so an
+    unknown value is never read and is told apart from a known 0.
+    Future covariates are not normalised by RevIN.
 
     Args:
         seq_len, pred_len: input and forecast lengths.
@@ -35,17 +37,31 @@ def build_itransformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_
         freq: unused here (the marks are plain tokens); accepted for a common API.
         target_index: `None` for all variates out, or the one to forecast.
         seed: seeds every dropout mask (`None`: unseeded).
-        **hparams: `d_model` (128), `n_heads` (4), `n_layers` (2),
-            `d_ff` (128), `dropout` (0.1), `activation` ("gelu"),
-            `residual` (False): add a linear map of the normalised input.
+        future_marks: take the forecast steps' marks `y_mark`.
+        future_dim: number of future-known covariates `x_future` (0: none).
+        future_mask: take a `future_mask` over `x_future` (needs `future_dim > 0`).
+        d_model: token size. Defaults to 128.
+        n_heads: attention heads. Defaults to 4.
+        n_layers: encoder blocks. Defaults to 2.
+        d_ff: feed-forward width. Defaults to 128.
+        dropout: dropout rate everywhere. Defaults to 0.1.
+        activation: of the feed-forward layers. Defaults to "gelu".
+        residual: add a linear map of the normalised input. Defaults to False.
+
+    Input shapes: `x` `(batch, seq_len, n_vars)`, `x_mark`
+    `(batch, seq_len, mark_dim)`, then as built `y_mark`
+    `(batch, pred_len, mark_dim)`, `x_future` and `future_mask`
+    `(batch, pred_len, future_dim)`.
+    Output shape: `(batch, pred_len, n_vars)`, `(batch, pred_len, 1)` with
+    `target_index`.
 
     Returns:
-        An uncompiled `keras.Model` on `[x, x_mark]`.
+        An uncompiled `keras.Model` on those inputs, in that order.
 
     Example:
-    >>> model = build_itransformer(seq_len=48, pred_len=24, n_vars=3, mark_dim=4)
-    >>> model.output.shape
-    (None, 24, 3)
+    >>> model = build_itransformer(seq_len=48, pred_len=24, n_vars=3, mark_dim=4, future_marks=True, future_dim=2)
+    >>> [tuple(t.shape) for t in model.inputs], model.output.shape
+    ([(None, 48, 3), (None, 48, 4), (None, 24, 4), (None, 24, 2)], (None, 24, 3))
 
     Reference: Liu et al., "iTransformer: Inverted Transformers Are Effective
     for Time Series Forecasting", ICLR 2024.
@@ -53,27 +69,36 @@ def build_itransformer(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_
     seq_len, pred_len, n_vars, mark_dim, target_index = common.check_sizes(
         seq_len, pred_len, n_vars, mark_dim, target_index
     )
-    hp = common.hparams("itransformer", hparams, DEFAULTS)
-    seeds = common.seeds(seed)
-    x, x_mark = common.inputs(seq_len, n_vars, mark_dim)
-    revin, x_norm, stats = common.normalise(x, n_vars)
-    embedding = DataEmbeddingInverted(
-        seq_len, hp["d_model"], dropout=hp["dropout"], seed=next(seeds), name="embedding"
+    future_marks, future_dim, future_mask = common.check_future(future_marks, future_dim, future_mask)
+    d_model, n_heads, n_layers, d_ff = common.positive_ints(
+        d_model=d_model, n_heads=n_heads, n_layers=n_layers, d_ff=d_ff
     )
-    h = embedding(x_norm, x_mark)
+    dropout = validation.probability("dropout", dropout)
+    activation = common.check_activation(activation)
+    residual = validation.flag("residual", residual)
+    seeds = common.seeds(seed)
+    inputs = common.inputs(seq_len, pred_len, n_vars, mark_dim, future_marks, future_dim, future_mask)
+    revin, x_norm, stats = common.normalise(inputs.x, n_vars)
+    embedding = DataEmbeddingInverted(seq_len, d_model, dropout=dropout, seed=next(seeds), name="embedding")
+    h = embedding(x_norm, inputs.x_mark)
+    extra_tokens = mark_dim
+    future = common.future_steps(inputs)
+    if future is not None:
+        future_embedding = DataEmbeddingInverted(
+            pred_len, d_model, dropout=dropout, seed=next(seeds), name="future_embedding"
+        )
+        h = keras.layers.Concatenate(axis=1, name="tokens")([h, future_embedding(future)])
+        extra_tokens += future.shape[-1]
     h = encoder_blocks(
-        h,
-        n_layers=hp["n_layers"],
-        n_heads=hp["n_heads"],
-        d_ff=hp["d_ff"],
-        dropout=hp["dropout"],
-        activation=hp["activation"],
-        seeds=seeds,
+        h, n_layers=n_layers, n_heads=n_heads, d_ff=d_ff, dropout=dropout, activation=activation, seeds=seeds
     )
     y = keras.layers.Dense(pred_len, name="head")(h)
-    y = keras.layers.Cropping1D((0, mark_dim), name="variate_tokens")(y)
-    if hp["residual"]:
+    y = keras.layers.Cropping1D((0, extra_tokens), name="variate_tokens")(y)
+    if residual:
         skip = keras.layers.Permute((2, 1), name="to_variate_major")(x_norm)
         y = keras.layers.Add(name="residual")([y, keras.layers.Dense(pred_len, name="linear")(skip)])
     y = common.output(y, revin, stats, target_index)
-    return keras.Model([x, x_mark], y, name="itransformer")
+    return keras.Model(inputs.all, y, name="itransformer")
+
+
+DEFAULTS = common.hyperparameters(build_itransformer)

@@ -1,14 +1,20 @@
 """CycleLinear: one linear map over time, applied to the series with its cycle removed.
 
-`y[h, c] = Q[(p + L + h) % P, c] + b[h] + sum_s W[s, h] (x[s, c] - Q[(p + s) % P, c])`
+`y[h, c] = Q[ph(L + h), c] + b[h] + sum_s W[s, h] (x[s, c] - Q[(p + s) % P, c]) [+ sum_j u[h, j] V[j, c]]`
 
 for input steps `s < L` (`seq_len`), horizons `h < H` (`pred_len`), variates
 `c`; `p` is the phase of the window's first step within a cycle of `P` steps
-(a day for sub-daily data, a week for daily, read off the timeF marks).
+(a day for sub-daily data, a week for daily, read off the timeF marks), and
+`ph(L + h)` the forecast step's phase: `(p + L + h) % P`, extrapolated from
+the window, or read off that step's own marks `y_mark` when the model takes
+them (so gaps or irregular steps get their true phase).
 `Q` (`P x n_vars`, the layer `cycle`) holds each variate's level at each phase;
 `W` and `b` (the `Dense` layer `linear`) are shared by every variate (channel
-independence). Train it with `fit` like the other models, or in closed form
-with `fit_least_squares` (what `benchmarks/ett.py` does).
+independence). With future covariates, `u[h]` is step `h`'s row of `x_future`
+(with a mask: `[where(mask > 0, x_future, 0), mask]`) and `V` (the `Dense`
+layer `future_linear`, no bias, zeros at first) weighs it for each variate.
+Train it with `fit` like the other models, or in closed form with
+`fit_least_squares` (what `benchmarks/ett.py` does), future term included.
 
 Reference: Lin et al., "CycleNet: Enhancing Time Series Forecasting through
 Modeling Periodic Patterns", NeurIPS 2024 (CycleNet/Linear, without RevIN).
@@ -23,7 +29,6 @@ from kerasfactory.layers import validation
 from kerasfactory.models import common
 from kerasfactory.time_features import seasonal_period
 
-DEFAULTS = {"period": None}
 # timeF columns (value / max - 0.5) that give the time of day, with their max and seconds per unit.
 _TIME_OF_DAY = {
     "h": [(0, 23, 3600)],
@@ -38,7 +43,11 @@ class Cycle(validation.Layer):
     """The `(period, n_vars)` table `Q`, looked up over a window's input and forecast steps.
 
     `call(x_mark)` returns `(Q over the seq_len input steps, Q over the pred_len
-    steps after them)`, each `(batch, steps, n_vars)`.
+    steps after them)`, each `(batch, steps, n_vars)`, the phases counted on
+    from the window's first step; `call(x_mark, y_mark)` reads each forecast
+    step's phase off its own marks `y_mark` `(batch, pred_len, mark_dim)`
+    instead. Only the leading timeF columns are read: extra columns appended
+    after them (holidays, events) are ignored.
     """
 
     def __init__(self, period, n_vars, pred_len, freq="h", **kwargs):
@@ -54,26 +63,36 @@ class Cycle(validation.Layer):
                 f"day-of-week marks), got {self.period}"
             )
 
-    def build(self, mark_shape):
+    def build(self, x_mark_shape, y_mark_shape=None):
         self.table = self.add_weight(shape=(self.period, self.n_vars), initializer="zeros", name="table")
+
+    def phases(self, marks):
+        """int32 `(...)`: the phase in `[0, period)` of each step of `marks` `(..., mark_dim)`."""
+        marks = ops.cast(marks, "float32")
+        if self._code in _TIME_OF_DAY:
+            seconds = sum(
+                ops.round((marks[..., col] + 0.5) * top) * unit for col, top, unit in _TIME_OF_DAY[self._code]
+            )
+            phase = ops.round(seconds * (self.period / 86400.0))
+        elif self._code in ("d", "b"):
+            phase = ops.round((marks[..., 0] + 0.5) * 6.0)  # day of week, Monday = 0
+        else:
+            phase = ops.zeros_like(marks[..., 0])
+        return ops.mod(ops.cast(phase, "int32"), self.period)
 
     def phase(self, x_mark):
         """int32 `(batch,)`: the phase of each window's first step, in `[0, period)`."""
-        first = ops.cast(x_mark[:, 0], "float32")
-        if self._code in _TIME_OF_DAY:
-            seconds = sum(ops.round((first[:, col] + 0.5) * top) * unit for col, top, unit in _TIME_OF_DAY[self._code])
-            phase = ops.round(seconds * (self.period / 86400.0))
-        elif self._code in ("d", "b"):
-            phase = ops.round((first[:, 0] + 0.5) * 6.0)  # day of week, Monday = 0
-        else:
-            phase = ops.zeros_like(first[:, 0])
-        return ops.mod(ops.cast(phase, "int32"), self.period)
+        return self.phases(x_mark[:, 0])
 
-    def call(self, x_mark):
+    def call(self, x_mark, y_mark=None):
         seq_len = x_mark.shape[1]
-        steps = ops.arange(seq_len + self.pred_len, dtype="int32")
-        cycle = ops.take(self.table, ops.mod(self.phase(x_mark)[:, None] + steps, self.period), axis=0)
-        return cycle[:, :seq_len], cycle[:, seq_len:]
+        if y_mark is None:
+            steps = ops.arange(seq_len + self.pred_len, dtype="int32")
+            cycle = ops.take(self.table, ops.mod(self.phase(x_mark)[:, None] + steps, self.period), axis=0)
+            return cycle[:, :seq_len], cycle[:, seq_len:]
+        steps = ops.arange(seq_len, dtype="int32")
+        cycle_in = ops.take(self.table, ops.mod(self.phase(x_mark)[:, None] + steps, self.period), axis=0)
+        return cycle_in, ops.take(self.table, self.phases(y_mark), axis=0)
 
     def get_config(self):
         config = super().get_config()
@@ -88,82 +107,218 @@ def cycle_period(freq):
     return seasonal_period(getattr(freq, "freqstr", freq))
 
 
-def build_linear(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None, **given):
-    """CycleLinear. `period` (steps per cycle; `None`: from `freq`, see `cycle_period`; 1: no cycle)."""
+def build_linear(
+    *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
+    future_marks=False, future_dim=0, future_mask=False,
+    period=None,
+):
+    """CycleLinear: a learned cycle per variate plus one linear map over time (see the module docstring).
+
+    `y[h, c] = Q[ph(L + h), c] + b[h] + sum_s W[s, h] (x[s, c] - Q[(p + s) % P, c]) [+ sum_j u[h, j] V[j, c]]`.
+    Future inputs: with `y_mark` the forecast steps' phases `ph(L + h)` are
+    read off their marks instead of counted on from the window's first step
+    (only the phase is read from `y_mark`: pass holiday or event columns
+    as `x_future` for them to weigh); with `x_future` the linear term
+    `u @ V`, `u = x_future` or, with a mask,
+    `[where(mask > 0, x_future, 0), mask]`, a `Dense(n_vars, use_bias=False)`
+    per step (zeros at first) is added before the target is picked. The
+    model has no RevIN: covariates enter as given.
+
+    Args:
+        seq_len, pred_len: input and forecast lengths.
+        n_vars: number of input variates.
+        mark_dim: timeF mark columns, at least `FREQ_WIDTH[freq]` when there
+            is a cycle (extra columns after the standard ones are ignored).
+        freq: frequency code or pandas alias of the marks; gives the cycle.
+        target_index: `None` for all variates out, or the one to forecast.
+        seed: unused (no dropout); accepted for a common API.
+        future_marks: take the forecast steps' marks `y_mark`.
+        future_dim: number of future-known covariates `x_future` (0: none).
+        future_mask: take a `future_mask` over `x_future` (needs `future_dim > 0`).
+        period: steps per cycle; `None` (default): from `freq`, see
+            `cycle_period`; 1: no cycle.
+
+    Input shapes: `x` `(batch, seq_len, n_vars)`, `x_mark`
+    `(batch, seq_len, mark_dim)`, then as built `y_mark`
+    `(batch, pred_len, mark_dim)`, `x_future` and `future_mask`
+    `(batch, pred_len, future_dim)`.
+    Output shape: `(batch, pred_len, n_vars)`, `(batch, pred_len, 1)` with
+    `target_index`.
+
+    Returns:
+        An uncompiled `keras.Model` on those inputs, in that order.
+
+    Example:
+    >>> model = build_linear(seq_len=48, pred_len=24, n_vars=3, mark_dim=4, freq="h", future_marks=True, future_dim=1)
+    >>> model.get_layer("cycle").period, [t.name for t in model.inputs], model.output.shape
+    (24, ['x', 'x_mark', 'y_mark', 'x_future'], (None, 24, 3))
+
+    Reference: Lin et al., "CycleNet: Enhancing Time Series Forecasting through
+    Modeling Periodic Patterns", NeurIPS 2024.
+    """
     seq_len, pred_len, n_vars, mark_dim, target_index = common.check_sizes(
         seq_len, pred_len, n_vars, mark_dim, target_index
     )
-    hp = common.hparams("linear", given, DEFAULTS)
-    period = cycle_period(freq) if hp["period"] is None else validation.positive_int("period", hp["period"])
+    future_marks, future_dim, future_mask = common.check_future(future_marks, future_dim, future_mask)
+    period = cycle_period(freq) if period is None else validation.positive_int("period", period)
     width = FREQ_WIDTH[normalize_freq(freq)]
     if period > 1 and mark_dim < width:
         raise ValueError(f"`mark_dim` must be >= {width} (the timeF width of freq={freq!r}), got {mark_dim}")
-    x, x_mark = common.inputs(seq_len, n_vars, mark_dim)
-    cycle_in, cycle_out = Cycle(period, n_vars, pred_len, freq=freq, name="cycle")(x_mark)
+    inputs = common.inputs(seq_len, pred_len, n_vars, mark_dim, future_marks, future_dim, future_mask)
+    x, x_mark = inputs.x, inputs.x_mark
+    cycle = Cycle(period, n_vars, pred_len, freq=freq, name="cycle")
+    cycle_in, cycle_out = cycle(x_mark) if inputs.y_mark is None else cycle(x_mark, inputs.y_mark)
     z = keras.layers.Permute((2, 1), name="to_vars_major")(keras.layers.Subtract(name="decycle")([x, cycle_in]))
     z = keras.layers.Dense(pred_len, name="linear")(z)  # (batch, n_vars, pred_len)
     y = keras.layers.Add(name="recycle")([z, keras.layers.Permute((2, 1))(cycle_out)])
+    future = common.known_future(inputs)
+    if future is not None:
+        f = keras.layers.Dense(n_vars, use_bias=False, kernel_initializer="zeros", name="future_linear")(future)
+        y = keras.layers.Add(name="future_add")([y, keras.layers.Permute((2, 1), name="future_to_vars_major")(f)])
     if target_index is not None:
         y = keras.layers.Cropping1D((target_index, n_vars - target_index - 1), name="target")(y)
     y = keras.layers.Permute((2, 1), name="to_time_major")(y)
-    return keras.Model([x, x_mark], y, name="cyclelinear")
+    return keras.Model(inputs.all, y, name="cyclelinear")
+
+
+DEFAULTS = common.hyperparameters(build_linear)
 
 
 def fit_least_squares(model, train, val=None, alphas=(0.0, 1.0, 10.0, 100.0, 1000.0)):
     """Sets a CycleLinear model's weights in closed form; returns `{"alpha", "val_mse"}`.
 
-    `train`, `val`: `((x, x_mark), y)` numpy windows, `y` holding what the model
-    outputs (every variate, or the target alone for a model built with `target_index`). `Q` becomes each
-    variate's mean at each phase over the training windows; `W`, `b` the ridge
-    solution from the de-cycled inputs to the de-cycled targets, all variates
-    pooled, its penalty the one of `alphas` with the lowest validation MSE
-    (the first one without `val`).
+    `train`, `val`: `(inputs, y)` numpy windows, `inputs` the model's inputs
+    in its order (`(x, x_mark)`, then `y_mark`, `x_future`, `future_mask` as
+    built), `y` holding what the model outputs (every variate, or the target
+    alone for a model built with `target_index`). `Q` becomes each
+    variate's mean at each phase over the training windows (the forecast
+    steps' phases off `y_mark` when the model takes it); `W`, `b` (and `V`
+    with future covariates) the least-squares solution from the de-cycled
+    inputs to the de-cycled targets, all variates pooled, with the ridge
+    penalty `alpha ||W||^2` (`b` and `V` are not penalised), `alpha` the one
+    of `alphas` with the lowest validation MSE (the first one without `val`).
+    With `V` the problem is solved jointly: its normal equations are reduced
+    to `V`'s (`n_vars * k` unknowns, `k` the columns of `u`) by eliminating
+    `W` and `b`, then `W`, `b` follow.
     """
     cycle, linear = model.get_layer("cycle"), model.get_layer("linear")
+    future_linear = next((layer for layer in model.layers if layer.name == "future_linear"), None)
+    names = [t.name for t in model.inputs]
     period = cycle.period
     target_index = next((layer.cropping[0] for layer in model.layers if layer.name == "target"), None)
 
-    def decycled(split):
-        (x, x_mark), y = split
-        x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
-        phase = keras.ops.convert_to_numpy(cycle.phase(keras.ops.convert_to_tensor(np.asarray(x_mark, "float32"))))
-        steps = (phase[:, None] + np.arange(x.shape[1] + model.output.shape[1])) % period
+    def marks_phase(marks, first_only):
+        marks = keras.ops.convert_to_tensor(np.asarray(marks, "float32"))
+        return keras.ops.convert_to_numpy(cycle.phase(marks) if first_only else cycle.phases(marks))
+
+    def decycled(split, argument):
+        arrays, y = split
+        if len(arrays) != len(names):
+            raise ValueError(
+                f"`{argument}` inputs must be the model's {len(names)} inputs ({', '.join(names)}), "
+                f"got {len(arrays)} arrays"
+            )
+        given = dict(zip(names, arrays))
+        x, y = np.asarray(given["x"], "float64"), np.asarray(y, "float64")
+        L, H = x.shape[1], y.shape[1]
+        steps = (marks_phase(given["x_mark"], True)[:, None] + np.arange(L + H)) % period
+        if "y_mark" in given:
+            steps[:, L:] = marks_phase(given["y_mark"], False)
         if target_index is not None:
             x = x[..., target_index : target_index + 1]
-        return x, y, steps
+        u = None
+        if future_linear is not None:
+            u = np.asarray(given["x_future"], "float64")
+            if "future_mask" in given:
+                known = np.asarray(given["future_mask"]) > 0
+                u = np.concatenate([np.where(known, u, 0.0), known.astype("float64")], axis=-1)
+        return x, y, steps, u
 
-    x, y, steps = decycled(train)
+    x, y, steps, u = decycled(train, "train")
     L = x.shape[1]
     sums = np.zeros((period, x.shape[-1]))
     np.add.at(sums, steps.ravel(), np.concatenate([x, y], axis=1).reshape(-1, x.shape[-1]))
     counts = np.bincount(steps.ravel(), minlength=period)[:, None]
     table = sums / np.maximum(counts, 1)
 
-    def pooled(x, y, steps):  # (windows * variates, steps) rows, cycle removed
-        xs, ys = x - table[steps[:, :L]], y - table[steps[:, L:]]
-        return xs.transpose(0, 2, 1).reshape(-1, L), ys.transpose(0, 2, 1).reshape(-1, y.shape[1])
+    def split_decycled(x, y, steps):  # (windows, variates, steps), cycle removed
+        return (x - table[steps[:, :L]]).transpose(0, 2, 1), (y - table[steps[:, L:]]).transpose(0, 2, 1)
 
-    a, b = pooled(x, y, steps)
+    a, b = split_decycled(x, y, steps)
+    solve = _ridge(a, b) if u is None else _ridge_with_future(a, b, u)
+    if val is None:
+        alpha, val_mse = alphas[0], None
+        w, bias, v = solve(alpha)
+    else:
+        vx, vy, vsteps, vu = decycled(val, "val")
+        va, vb = split_decycled(vx, vy, vsteps)
+        fits = {alpha: solve(alpha) for alpha in alphas}
+        scores = {alpha: float(np.mean((_predict(va, vu, *fit) - vb) ** 2)) for alpha, fit in fits.items()}
+        alpha = min(scores, key=scores.get)
+        (w, bias, v), val_mse = fits[alpha], scores[alpha]
+    columns = slice(None) if target_index is None else slice(target_index, target_index + 1)
+    full = np.zeros((period, cycle.n_vars))
+    full[:, columns] = table
+    cycle.table.assign(full.astype("float32"))
+    linear.kernel.assign(w.astype("float32"))
+    linear.bias.assign(bias.astype("float32"))
+    if future_linear is not None:
+        kernel = np.zeros((v.shape[1], cycle.n_vars))
+        kernel[:, columns] = v.T
+        future_linear.kernel.assign(kernel.astype("float32"))
+    return {"alpha": alpha, "val_mse": val_mse}
+
+
+def _predict(a, u, w, bias, v):
+    """`(windows, variates, pred_len)` de-cycled forecasts of the ridge solution."""
+    y = a @ w + bias
+    return y if v is None else y + np.einsum("nhj,cj->nch", u, v)
+
+
+def _ridge(a, b):
+    """`alpha -> (W, b, None)`: ridge from `a` `(n, c, L)` to `b` `(n, c, H)`, rows pooled, intercept unpenalised."""
+    L = a.shape[-1]
+    a, b = a.reshape(-1, L), b.reshape(-1, b.shape[-1])
     mean_a, mean_b = a.mean(0), b.mean(0)
     a, b = a - mean_a, b - mean_b
     gram, cross = a.T @ a, a.T @ b
 
     def solve(alpha):
         w = np.linalg.lstsq(gram + alpha * np.eye(L), cross, rcond=None)[0]  # min-norm if singular
-        return w, mean_b - mean_a @ w
+        return w, mean_b - mean_a @ w, None
 
-    if val is None:
-        alpha, val_mse = alphas[0], None
-        w, bias = solve(alpha)
-    else:
-        va, vb = pooled(*decycled(val))
-        fits = {alpha: solve(alpha) for alpha in alphas}
-        scores = {alpha: float(np.mean((va @ w + bias - vb) ** 2)) for alpha, (w, bias) in fits.items()}
-        alpha = min(scores, key=scores.get)
-        (w, bias), val_mse = fits[alpha], scores[alpha]
-    full = np.zeros((period, cycle.n_vars))
-    full[:, slice(None) if target_index is None else slice(target_index, target_index + 1)] = table
-    cycle.table.assign(full.astype("float32"))
-    linear.kernel.assign(w.astype("float32"))
-    linear.bias.assign(bias.astype("float32"))
-    return {"alpha": alpha, "val_mse": val_mse}
+    return solve
+
+
+def _ridge_with_future(a, b, u):
+    """`alpha -> (W, b, V)` minimising `sum (a W + b + u V^T - y)^2 + alpha ||W||^2`.
+
+    `a` `(n, c, L)` de-cycled inputs, `b` `(n, c, H)` de-cycled targets, `u`
+    `(n, H, k)` the future columns; `W` `(L, H)` and `b` `(H,)` shared by the
+    variates, `V` `(c, k)` one row per variate. With `A = [a, 1]` and
+    `theta = [W; b]`, the normal equations are
+    `G theta_h + sum_c M_hc V_c = R_h` and `sum_h M_hc^T theta_h + F V_c = S_c`,
+    `G = sum A^T A`, `M_hc = sum_n A_nc^T u_nh`, `F = sum u^T u`; `theta_h` is
+    eliminated, `V` solved from its `c k` equations, then `theta = G^-1 (R - M V)`.
+    """
+    n, c, L = a.shape
+    H, k = b.shape[-1], u.shape[-1]
+    A = np.concatenate([a, np.ones((n, c, 1))], axis=-1)  # (n, c, L + 1)
+    gram = np.einsum("ncl,ncm->lm", A, A, optimize=True)
+    R = np.einsum("ncl,nch->lh", A, b, optimize=True)  # (L + 1, H)
+    M = np.einsum("ncl,nhj->hlcj", A, u, optimize=True).reshape(H, L + 1, c * k)
+    F = np.einsum("nhj,nhi->ji", u, u, optimize=True)
+    S = np.einsum("nhj,nch->cj", u, b, optimize=True).reshape(-1)
+    penalty = np.diag(np.r_[np.ones(L), 0.0])
+
+    def solve(alpha):
+        g_inv = np.linalg.pinv(gram + alpha * penalty)
+        T = g_inv @ R  # (L + 1, H): theta without the future term
+        P = np.einsum("lm,hmq->hlq", g_inv, M, optimize=True)  # G^-1 M_h
+        schur = np.kron(np.eye(c), F) - np.einsum("hlq,hlr->qr", M, P, optimize=True)
+        rhs = S - np.einsum("hlq,lh->q", M, T, optimize=True)
+        v = np.linalg.lstsq(schur, rhs, rcond=None)[0]  # min-norm if a column never varies
+        theta = T - np.einsum("hlq,q->lh", P, v, optimize=True)
+        return theta[:L], theta[L], v.reshape(c, k)
+
+    return solve

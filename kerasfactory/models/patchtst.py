@@ -6,48 +6,63 @@ from kerasfactory.layers import PatchEmbedding, validation
 from kerasfactory.models import common
 from kerasfactory.models.encoder import encoder_blocks
 
-DEFAULTS = {
-    "d_model": 32,
-    "n_heads": 4,
-    "n_layers": 2,
-    "d_ff": 64,
-    "dropout": 0.1,
-    "activation": "gelu",
-    "patch_len": 16,
-    "stride": 8,
-    "head_dropout": 0.0,
-}
 
-
-def build_patchtst(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
-                   **hparams):
+def build_patchtst(
+    *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
+    future_marks=False, future_dim=0, future_mask=False,
+    d_model=32, n_heads=4, n_layers=2, d_ff=64, dropout=0.1, activation="gelu",
+    patch_len=16, stride=8, head_dropout=0.0,
+):
     """PatchTST: every variate is cut into patches that attend to each other.
 
     `x_norm, stats = RevIN(x)`;
     `h = PatchEmbedding(d_model, patch_len, stride)(x_norm)`,
     `(batch, n_vars, patches, d_model)`; the encoder attends over the patch
     axis only (the same weights for every variate: channel independence);
-    `y = Dense(pred_len)(flatten(h))` per variate; `denorm(y, stats)`.
-    The marks are accepted (a common API) and unused.
+    `y = Dense(pred_len)(flatten(h))` per variate;
+    with future inputs, `y += Dense(pred_len)(flatten(u))` for the forecast
+    steps' columns `u = [y_mark, x_future (, mask)]` `(batch, pred_len, F)`
+    flattened to `pred_len * F` per sample: one linear correction, in RevIN's
+    normalised units, added alike to every variate (the head stays shared by
+    the variates, channel-independent); with a mask the covariates read
+    `where(mask > 0, x_future, 0)` and the mask is part of `u`;
+    `denorm(y, stats)`. The past marks `x_mark` are accepted (a common API)
+    and unused. Future covariates are not normalised by RevIN.
 
     Args:
         seq_len, pred_len: input and forecast lengths.
         n_vars: number of input variates.
-        mark_dim: number of mark columns (unused).
+        mark_dim: number of mark columns (`x_mark` is unused; `y_mark` is read).
         freq: unused; accepted for a common API.
         target_index: `None` for all variates out, or the one to forecast.
         seed: seeds every dropout mask (`None`: unseeded).
-        **hparams: `d_model` (32), `n_heads` (4), `n_layers` (2),
-            `d_ff` (64), `dropout` (0.1), `activation` ("gelu"),
-            `patch_len` (16), `stride` (8), `head_dropout` (0.0).
+        future_marks: take the forecast steps' marks `y_mark`.
+        future_dim: number of future-known covariates `x_future` (0: none).
+        future_mask: take a `future_mask` over `x_future` (needs `future_dim > 0`).
+        d_model: patch token size. Defaults to 32.
+        n_heads: attention heads. Defaults to 4.
+        n_layers: encoder blocks. Defaults to 2.
+        d_ff: feed-forward width. Defaults to 64.
+        dropout: dropout rate in the embedding and encoder. Defaults to 0.1.
+        activation: of the feed-forward layers. Defaults to "gelu".
+        patch_len: steps per patch. Defaults to 16.
+        stride: steps between patch starts. Defaults to 8.
+        head_dropout: dropout rate before the head. Defaults to 0.0.
+
+    Input shapes: `x` `(batch, seq_len, n_vars)`, `x_mark`
+    `(batch, seq_len, mark_dim)`, then as built `y_mark`
+    `(batch, pred_len, mark_dim)`, `x_future` and `future_mask`
+    `(batch, pred_len, future_dim)`.
+    Output shape: `(batch, pred_len, n_vars)`, `(batch, pred_len, 1)` with
+    `target_index`.
 
     Returns:
-        An uncompiled `keras.Model` on `[x, x_mark]`.
+        An uncompiled `keras.Model` on those inputs, in that order.
 
     Example:
-    >>> model = build_patchtst(seq_len=48, pred_len=24, n_vars=3, mark_dim=4)
-    >>> model.output.shape
-    (None, 24, 3)
+    >>> model = build_patchtst(seq_len=48, pred_len=24, n_vars=3, mark_dim=4, future_dim=2, future_mask=True)
+    >>> [t.name for t in model.inputs], model.output.shape
+    (['x', 'x_mark', 'x_future', 'future_mask'], (None, 24, 3))
 
     Reference: Nie et al., "A Time Series is Worth 64 Words: Long-term
     Forecasting with Transformers", ICLR 2023.
@@ -55,33 +70,35 @@ def build_patchtst(*, seq_len, pred_len, n_vars, mark_dim, freq="h", target_inde
     seq_len, pred_len, n_vars, mark_dim, target_index = common.check_sizes(
         seq_len, pred_len, n_vars, mark_dim, target_index
     )
-    hp = common.hparams("patchtst", hparams, DEFAULTS)
+    future_marks, future_dim, future_mask = common.check_future(future_marks, future_dim, future_mask)
+    d_model, n_heads, n_layers, d_ff = common.positive_ints(
+        d_model=d_model, n_heads=n_heads, n_layers=n_layers, d_ff=d_ff
+    )
+    dropout = validation.probability("dropout", dropout)
+    head_dropout = validation.probability("head_dropout", head_dropout)
+    activation = common.check_activation(activation)
     seeds = common.seeds(seed)
-    x, x_mark = common.inputs(seq_len, n_vars, mark_dim)
-    revin, x_norm, stats = common.normalise(x, n_vars)
+    inputs = common.inputs(seq_len, pred_len, n_vars, mark_dim, future_marks, future_dim, future_mask)
+    revin, x_norm, stats = common.normalise(inputs.x, n_vars)
     embedding = PatchEmbedding(
-        hp["d_model"],
-        patch_len=hp["patch_len"],
-        stride=hp["stride"],
-        dropout=hp["dropout"],
-        seed=next(seeds),
-        name="embedding",
+        d_model, patch_len=patch_len, stride=stride, dropout=dropout, seed=next(seeds), name="embedding"
     )
     h = embedding(x_norm)
     h = encoder_blocks(
-        h,
-        n_layers=hp["n_layers"],
-        n_heads=hp["n_heads"],
-        d_ff=hp["d_ff"],
-        dropout=hp["dropout"],
-        activation=hp["activation"],
-        seeds=seeds,
+        h, n_layers=n_layers, n_heads=n_heads, d_ff=d_ff, dropout=dropout, activation=activation, seeds=seeds,
         attention_axes=(2,),
     )
-    h = keras.layers.Reshape((n_vars, embedding.num_patches(seq_len) * hp["d_model"]), name="flatten")(h)
-    h = keras.layers.Dropout(
-        validation.probability("head_dropout", hp["head_dropout"]), seed=next(seeds), name="head_dropout"
-    )(h)
-    y = keras.layers.Dense(pred_len, name="head")(h)
+    h = keras.layers.Reshape((n_vars, embedding.num_patches(seq_len) * d_model), name="flatten")(h)
+    h = keras.layers.Dropout(head_dropout, seed=next(seeds), name="head_dropout")(h)
+    y = keras.layers.Dense(pred_len, name="head")(h)  # (batch, n_vars, pred_len)
+    future = common.future_steps(inputs)
+    if future is not None:
+        f = keras.layers.Flatten(name="future_flatten")(future)
+        f = keras.layers.Dense(pred_len, name="future_head")(f)
+        f = keras.layers.Reshape((1, pred_len), name="future_every_variate")(f)
+        y = keras.layers.Add(name="future_add")([y, f])
     y = common.output(y, revin, stats, target_index)
-    return keras.Model([x, x_mark], y, name="patchtst")
+    return keras.Model(inputs.all, y, name="patchtst")
+
+
+DEFAULTS = common.hyperparameters(build_patchtst)
