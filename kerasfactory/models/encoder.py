@@ -31,27 +31,9 @@ def encoder_blocks(
 
     Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
     """
-    d_model = h.shape[-1]
     seeds = itertools.repeat(None) if seeds is None else seeds
     for i in range(n_layers):
-        p = f"{name}_{i}"
-        attn = keras.layers.MultiHeadAttention(
-            n_heads,
-            max(1, d_model // n_heads),
-            dropout=dropout,
-            attention_axes=attention_axes,
-            seed=next(seeds),
-            name=f"{p}_attention",
-        )(h, h)
-        attn = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{p}_attn_drop")(attn)
-        h = keras.layers.Add(name=f"{p}_attn_add")([h, attn])
-        h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{p}_norm1")(h)
-        f = keras.layers.Dense(d_ff, activation=activation, name=f"{p}_ff1")(h)
-        f = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{p}_ff_drop")(f)
-        f = keras.layers.Dense(d_model, name=f"{p}_ff2")(f)
-        f = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{p}_out_drop")(f)
-        h = keras.layers.Add(name=f"{p}_ff_add")([h, f])
-        h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{p}_norm2")(h)
+        h = _block(h, h, n_heads, d_ff, dropout, activation, attention_axes, seeds, f"{name}_{i}")
     return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm")(h)
 
 
@@ -75,10 +57,20 @@ def cross_attention_block(q, memory, *, n_heads, d_ff, dropout, activation="gelu
 
     Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
     """
-    d_model = q.shape[-1]
     seeds = itertools.repeat(None) if seeds is None else seeds
+    return _block(q, memory, n_heads, d_ff, dropout, activation, None, seeds, name)
+
+
+def _block(q, memory, n_heads, d_ff, dropout, activation, attention_axes, seeds, name):
+    """`q = LN(q + Dropout(MHA(q, memory)))`, then `q = LN(q + Dropout(FF(q)))`; layers named `name_*`."""
+    d_model = q.shape[-1]
     attn = keras.layers.MultiHeadAttention(
-        n_heads, max(1, d_model // n_heads), dropout=dropout, seed=next(seeds), name=f"{name}_attention"
+        n_heads,
+        max(1, d_model // n_heads),
+        dropout=dropout,
+        attention_axes=attention_axes,
+        seed=next(seeds),
+        name=f"{name}_attention",
     )(q, memory)
     attn = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{name}_attn_drop")(attn)
     q = keras.layers.Add(name=f"{name}_attn_add")([q, attn])

@@ -49,15 +49,10 @@ def build_patchtst(
         stride: steps between patch starts. Defaults to 8.
         head_dropout: dropout rate before the head. Defaults to 0.0.
 
-    Input shapes: `x` `(batch, seq_len, n_vars)`, `x_mark`
-    `(batch, seq_len, mark_dim)`, then as built `y_mark`
-    `(batch, pred_len, mark_dim)`, `x_future` and `future_mask`
-    `(batch, pred_len, future_dim)`.
-    Output shape: `(batch, pred_len, n_vars)`, `(batch, pred_len, 1)` with
-    `target_index`.
-
-    Returns:
-        An uncompiled `keras.Model` on those inputs, in that order.
+    Inputs, in order, and output: those of every forecaster (`kerasfactory.models.common`):
+    `x`, `x_mark`, then as built `y_mark`, `x_future`, `future_mask`; output
+    `(batch, pred_len, n_vars)`, or `(batch, pred_len, 1)` with `target_index`.
+    Returns an uncompiled `keras.Model`.
 
     Example:
     >>> model = build_patchtst(seq_len=48, pred_len=24, n_vars=3, mark_dim=4, future_dim=2, future_mask=True)

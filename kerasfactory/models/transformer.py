@@ -110,15 +110,10 @@ def build_transformer(
         activation: of the feed-forward layers. Defaults to "gelu".
         residual: add `x_norm` to the encoder's projection. Defaults to True.
 
-    Input shapes: `x` `(batch, seq_len, n_vars)`, `x_mark`
-    `(batch, seq_len, mark_dim)`, then as built `y_mark`
-    `(batch, pred_len, mark_dim)`, `x_future` and `future_mask`
-    `(batch, pred_len, future_dim)`.
-    Output shape: `(batch, pred_len, n_vars)`, `(batch, pred_len, 1)` with
-    `target_index`.
-
-    Returns:
-        An uncompiled `keras.Model` on those inputs, in that order.
+    Inputs, in order, and output: those of every forecaster (`kerasfactory.models.common`):
+    `x`, `x_mark`, then as built `y_mark`, `x_future`, `future_mask`; output
+    `(batch, pred_len, n_vars)`, or `(batch, pred_len, 1)` with `target_index`.
+    Returns an uncompiled `keras.Model`.
 
     Example:
     >>> model = build_transformer(seq_len=48, pred_len=24, n_vars=3, mark_dim=4, freq="h", future_marks=True)
