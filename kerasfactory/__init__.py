@@ -1,3 +1,16 @@
-"""kerasfactory: Keras 3 embedding layers for deep time-series forecasting."""
+"""kerasfactory: Keras 3 embedding layers for deep time-series forecasting.
+
+`kerasfactory.Forecaster` (see `kerasfactory.forecast.forecaster`) is loaded on first use, so
+importing the package loads no Keras backend.
+"""
 
 __version__ = "0.2.0"
+__all__ = ["Forecaster", "__version__"]
+
+
+def __getattr__(name):
+    if name == "Forecaster":
+        from kerasfactory.forecast.forecaster import Forecaster
+
+        return Forecaster
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -164,3 +164,26 @@ def test_too_short_series_is_refused(tmp_path):
     with pytest.raises(DataError, match="too short") as info:
         prepare(series, target="load", seq_len=48, pred_len=12)
     assert "rows" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_rows_after_the_last_observed_target_are_future_rows(tmp_path):
+    frame = hourly(100)
+    frame.loc[95:, "load"] = np.nan  # the last 5 rows: target empty, temp known ahead
+    series = load_series(write_csv(tmp_path, frame), target="load")
+    assert len(series.dates) == 95 and np.isfinite(series.values).all()
+    assert list(series.future_dates) == list(pd.to_datetime(frame.date[95:]))
+    np.testing.assert_allclose(series.future_values[:, series.columns.index("temp")], frame.temp[95:])
+    frame.loc[50, "load"] = np.nan  # an empty target before the last observed one is a missing value
+    assert "1 missing value(s)" in bad(tmp_path, frame, target="load")
+
+
+def test_a_dataframe_is_read_like_a_csv_with_rows_named_by_their_index():
+    from kerasfactory.data import load_panel
+
+    frame = hourly(50)
+    frame["date"] = pd.to_datetime(frame["date"])
+    panel = load_panel(frame, target="load")
+    assert panel.freq == "h" and panel.series[0].values.shape == (50, 2) and panel.id_col is None
+    frame.loc[7, "temp"] = np.nan
+    with pytest.raises(DataError, match=r"1 in 'temp' \(first at row 7, 2021-01-01 07:00:00\)"):
+        load_panel(frame)

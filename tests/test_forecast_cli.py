@@ -218,3 +218,22 @@ def test_linear_model_runs_end_to_end_and_its_saved_model_predicts(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())["metrics"]
     assert metrics["model"]["mse_scaled"] < metrics["repeat last value"]["mse_scaled"]
     assert len(pd.read_csv(tmp_path / "p.csv")) == PRED
+
+
+def _plan(*argv):
+    from kerasfactory.forecast.cli import build_parser
+    from kerasfactory.forecast.run import resolve_source, variants
+
+    args = build_parser().parse_args(["forecast", *argv])
+    source = resolve_source(args)
+    return source["holidays"], source["future_cols"], [name for name, *_ in variants(args, source)]
+
+
+def test_the_default_job_uses_holidays_and_oracle_temperature_with_the_ablation():
+    assert _plan() == ("AU-VIC", ["Temperature"], ["none", "holidays", "holidays+future"])
+    assert _plan("--no-ablation") == ("AU-VIC", ["Temperature"], ["holidays+future"])
+    assert _plan("--holidays", "none") == (None, ["Temperature"], ["none", "future"])
+    assert _plan("--holidays", "none", "--future-cols", "none") == (None, [], ["none"])
+    assert _plan("--csv", "x.csv", "--holidays", "FR") == ("FR", [], ["holidays"])  # no ablation by default
+    assert _plan("--csv", "x.csv", "--holidays", "FR", "--events", "e.csv", "--future-cols", "t", "--ablation")[2] == [
+        "none", "holidays+events", "holidays+events+future"]

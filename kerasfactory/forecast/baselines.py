@@ -30,8 +30,8 @@ class LinearBaseline:
     """
 
     def fit(self, train, val):
-        (x, _), y = train
-        (xv, _), yv = val
+        (x, *_), y = train
+        (xv, *_), yv = val
         self.shape = y.shape[1:]
         best = None
         for alpha in RIDGE_ALPHAS:

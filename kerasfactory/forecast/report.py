@@ -38,24 +38,17 @@ def write_csv(path, frame):
         frame.to_csv(tmp, index=False)
 
 
-def errors(pred, true):
-    """MSE and MAE over every window, step and column."""
-    diff = np.asarray(pred, dtype="float64") - np.asarray(true, dtype="float64")
-    return {"mse": float(np.mean(diff**2)), "mae": float(np.mean(np.abs(diff)))}
+def _fmt(value, spec):
+    return "n/a" if value is None else format(value, spec)
 
 
-def target_metrics(pred, true, scale):
-    """Scaled and original-unit errors for one column; `scale` is its standard deviation."""
-    scaled = errors(pred, true)
-    return {
-        "mse_scaled": scaled["mse"],
-        "mae_scaled": scaled["mae"],
-        "mse": scaled["mse"] * scale**2,
-        "mae": scaled["mae"] * scale,
-    }
+def _aligned(header, lines):
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return [fmt(header), "-" * len(fmt(header)), *map(fmt, lines)]
 
 
-def table(rows, target, unit):
+def table(rows, target, unit, title=None):
     """A plain-text table: one row per method, MSE/MAE scaled and in original units."""
     unit_text = f" [{unit}]" if unit else ""
     sq_text = f" [{unit}²]" if unit else ""
@@ -65,34 +58,80 @@ def table(rows, target, unit):
         if m is None:
             lines.append([name, "n/a", "n/a", "n/a", "n/a"])
         else:
-            lines.append([name, f"{m['mse_scaled']:.4f}", f"{m['mae_scaled']:.4f}",
-                          f"{m['mse']:.6g}", f"{m['mae']:.6g}"])
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-    rule = "-" * len(fmt(header))
-    return "\n".join([f"Test split, target {target!r}:", fmt(header), rule, *map(fmt, lines)])
+            lines.append([name, _fmt(m["mse_scaled"], ".4f"), _fmt(m["mae_scaled"], ".4f"),
+                          _fmt(m["mse"], ".6g"), _fmt(m["mae"], ".6g")])
+    return "\n".join([title or f"Test split, target {target!r}:", *_aligned(header, lines)])
 
 
-def plot_forecast(path, input_dates, input_values, future_dates, true_future, forecast, target, unit,
-                  time_label, baselines=None):
-    """The last test window: its inputs, the true future and the forecasts."""
+def _change(value):
+    return "" if value is None else f"{value:+.1%}"
+
+
+def ablation_table(ablation, target, unit, holiday_code, note=None):
+    """The ablation: test MSE of each run, overall and on holiday days, and the change from "none"."""
+    sq = f" [{unit}²]" if unit else ""
+    header = ["run", f"test MSE{sq}", "vs none", "MSE (scaled)"]
+    if holiday_code:
+        header += [f"MSE on {holiday_code} holidays{sq}", "vs none"]
+    lines = []
+    for name, a in ablation.items():
+        change = a.get("change_vs_none", {})
+        row = [name, _fmt(a["mse"], ".6g"), _change(change.get("mse")), _fmt(a["mse_scaled"], ".4f")]
+        if holiday_code:
+            row += [_fmt((a["holiday_days"] or {}).get("mse"), ".6g"), _change(change.get("holiday_days_mse"))]
+        lines.append(row)
+    title = f"Ablation (same model and training, target {target!r}; the last run is the saved model):"
+    text = [title, *_aligned(header, lines)]
+    if note:
+        text.append(f"Note: {note}")
+    return "\n".join(text)
+
+
+def _shade_holidays(ax, days):
+    for i, day in enumerate(days):
+        ax.axvspan(day, day + np.timedelta64(1, "D"), color="tab:orange", alpha=0.15, linewidth=0,
+                   label="holiday" if i == 0 else None)
+
+
+def plot_test_period(path, panels, closeups, target, unit, time_label, holiday_code=None):
+    """The whole test period per series (`panels`: dates, actual, forecast, holidays), and
+    below it a few forecast windows up close (`closeups`: inputs, truth, forecasts)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(11, 4.5), layout="constrained")
-    ax.plot(input_dates, input_values, color="0.3", label="input window")
-    ax.plot(future_dates, true_future, color="black", linestyle="--", label="true future")
-    for name, values in (baselines or {}).items():
-        ax.plot(future_dates, values, linewidth=0.9, alpha=0.6, label=name)
-    ax.plot(future_dates, forecast, color="tab:red", linewidth=2, label="model forecast")
-    ax.axvline(future_dates[0], color="0.6", linewidth=0.8)
-    ax.set_xlabel(f"time ({time_label})" if time_label else "time")
-    ax.set_ylabel(f"{target} [{unit}]" if unit else f"{target} (original units)")
-    ax.set_title(f"{target}: last test window")
-    ax.legend(loc="best", fontsize="small")
-    fig.autofmt_xdate()
+    rows = len(panels) + (1 if closeups else 0)
+    cols = max(1, len(closeups))
+    fig = plt.figure(figsize=(13, 3.2 * rows), layout="constrained")
+    grid = fig.add_gridspec(rows, cols)
+    ylabel = f"{target} [{unit}]" if unit else f"{target} (original units)"
+    xlabel = f"time ({time_label})" if time_label else "time"
+    for i, panel in enumerate(panels):
+        ax = fig.add_subplot(grid[i, :])
+        _shade_holidays(ax, panel["holidays"])
+        ax.plot(panel["dates"], panel["actual"], color="black", linewidth=0.6, label="actual")
+        ax.plot(panel["dates"], panel["forecast"], color="tab:red", linewidth=0.6, alpha=0.8,
+                label="model forecast (every pred_len-th window)")
+        where = f", {panel['label']}" if panel["label"] else ""
+        holidays = f"; {holiday_code} holidays shaded" if holiday_code else ""
+        ax.set_title(f"{target}: the whole test period{where}{holidays}")
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="upper right", fontsize="small")
+    for c, close in enumerate(closeups):
+        ax = fig.add_subplot(grid[rows - 1, c])
+        ax.plot(close["input_dates"], close["input_values"], color="0.3", label="input window")
+        ax.plot(close["future_dates"], close["truth"], color="black", linestyle="--", label="true future")
+        styles = [("tab:red", 2.0), ("tab:blue", 1.0), ("tab:green", 1.0), ("tab:purple", 1.0)]
+        for (name, values), (color, width) in zip(close["forecasts"].items(), styles):
+            ax.plot(close["future_dates"], values, color=color, linewidth=width, label=name)
+        ax.axvline(close["future_dates"][0], color="0.6", linewidth=0.8)
+        ax.set_title(close["title"], fontsize="small")
+        ax.set_xlabel(xlabel)
+        if c == 0:
+            ax.set_ylabel(ylabel)
+            ax.legend(loc="best", fontsize="x-small")
+        ax.tick_params(axis="x", labelrotation=30, labelsize="x-small")
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+        fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
