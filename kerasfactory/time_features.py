@@ -28,6 +28,7 @@ pandas is optional: it is imported only when these functions run
 """
 
 import datetime
+import importlib
 import numbers
 import os
 import re
@@ -64,14 +65,16 @@ HOLIDAY_NAMES = ("holiday", "days_to_holiday", "days_since_holiday")
 ENCODINGS = ("timeF", "marks")
 
 
-def _pandas():
+def _optional(module, why):
+    """The optional `module`, or an ImportError that says which extra installs it."""
     try:
-        import pandas
+        return importlib.import_module(module)
     except ImportError as error:
-        raise ImportError(
-            "kerasfactory.time_features needs pandas: pip install kerasfactory[timefeatures]"
-        ) from error
-    return pandas
+        raise ImportError(why) from error
+
+
+def _pandas():
+    return _optional("pandas", "kerasfactory.time_features needs pandas: pip install kerasfactory[timefeatures]")
 
 
 def _first_bad(pd, raw, parsed):
@@ -276,13 +279,7 @@ def _local(index):
 
 
 def _holidays():
-    try:
-        import holidays
-    except ImportError as error:
-        raise ImportError(
-            "holiday features need the holidays package: pip install kerasfactory[holidays]"
-        ) from error
-    return holidays
+    return _optional("holidays", "holiday features need the holidays package: pip install kerasfactory[holidays]")
 
 
 def _holiday_days(name, code, years):
