@@ -4,7 +4,7 @@
 importing the package loads no Keras backend.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 __all__ = ["Forecaster", "__version__"]
 
 
