@@ -31,7 +31,6 @@ import datetime
 import importlib
 import numbers
 import os
-import re
 
 import numpy as np
 

@@ -367,7 +367,7 @@ def run_forecast(args, argv=(), stdout=None):
     print(describe(main, source), file=stdout, flush=True)
     if len(plan) > 1:
         print(f"Ablation: {len(plan)} trainings with the same options: "
-              + "; ".join(f"{name}" for name, *_ in plan) + f" (the last is the saved model).", file=stdout, flush=True)
+              + "; ".join(f"{name}" for name, *_ in plan) + " (the last is the saved model).", file=stdout, flush=True)
     config = config_of(args, source, main, argv, plan)
     config["options"]["out"] = out
     if not args.resume:

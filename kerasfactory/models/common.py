@@ -24,7 +24,6 @@ import numbers
 from typing import NamedTuple
 
 import keras
-import numpy as np
 from keras import ops
 
 from kerasfactory.layers import ReversibleInstanceNorm, validation
