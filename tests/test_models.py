@@ -11,6 +11,8 @@ from kerasfactory.models import MODELS, build_model
 SEQ, PRED, N_VARS, MARKS = 24, 8, 3, 4
 SMALL = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16}
 PATCH = {"patch_len": 8, "stride": 4}
+LINEAR = ("linear", "rlinear", "dlinear")  # no hyperparameters to size, no dropout
+TIMEMIXER = {"d_model": 16, "n_layers": 1, "d_ff": 16, "down_sampling_layers": 2, "moving_avg": 5}  # SEQ / 2**2
 
 
 _BUILT = {}
@@ -29,8 +31,9 @@ def predict(model, x, marks):
 
 
 def make(name, target_index=None, seed=0, **hparams):
-    # The linear model has no layers to size and no dropout: it takes none of these.
-    small = {} if name == "linear" else {**SMALL, **(PATCH if name == "patchtst" else {})}
+    # The linear models have no layers to size and no dropout: they take none of these.
+    small = {} if name in LINEAR else {**SMALL, **(PATCH if name == "patchtst" else {})}
+    small = TIMEMIXER if name == "timemixer" else small  # no attention heads; scales that divide SEQ
     return build_model(
         name, seq_len=SEQ, pred_len=PRED, n_vars=N_VARS, mark_dim=MARKS, freq="h",
         target_index=target_index, seed=seed, **{**small, **hparams},
@@ -81,7 +84,9 @@ def test_int8_quantize_right_after_construction_predicts_close_to_the_float_mode
     np.testing.assert_allclose(predict(quantized, x, marks), expected, atol=0.1 * np.std(expected))  # 2-5 % seen
 
 
-@pytest.mark.parametrize("name", sorted(set(MODELS) - {"linear"}))  # linear: no RevIN, see test_linear_model.py
+# linear, dlinear: no RevIN (CycleLinear's is optional; DLinear follows a shift only while its kernels sum to 1,
+# as at initialisation), see test_linear_model.py and test_linear_family.py
+@pytest.mark.parametrize("name", sorted(set(MODELS) - {"linear", "dlinear"}))
 def test_output_follows_a_level_shift_of_the_input(name):
     # RevIN: the forecast is made in normalised units and denormalised with the input's statistics.
     model = built(name)
@@ -99,7 +104,7 @@ def test_a_few_fit_steps_lower_the_loss(name):
     x = series[starts[:, None] + np.arange(SEQ)]
     y = series[starts[:, None] + SEQ + np.arange(PRED)]
     marks = np.zeros((len(starts), SEQ, MARKS), "float32")
-    model = make(name) if name == "linear" else make(name, dropout=0.0)
+    model = make(name) if name in LINEAR else make(name, dropout=0.0)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
     before = np.mean((predict(model, x, marks) - y) ** 2)
     model.fit([x, marks], y, batch_size=16, epochs=3, verbose=0, shuffle=False)
@@ -127,19 +132,25 @@ def test_unknown_hyperparameter_message_lists_the_builders_keywords():
     with pytest.raises(
         TypeError,
         match="`hparams` of 'itransformer' must be among activation, d_ff, d_model, dropout, n_heads, "
-        "n_layers, residual, got 'n_head'",
+        "n_layers, residual, revin_affine, got 'n_head'",
     ):
         make("itransformer", n_head=4)
-    with pytest.raises(TypeError, match="`hparams` of 'linear' must be among period, got 'd_model'"):
+    with pytest.raises(TypeError, match="`hparams` of 'linear' must be among period, revin, got 'd_model'"):
         make("linear", d_model=8)
 
 
 EXPECTED_HPARAMS = {
     "transformer": dict(d_model=64, n_heads=4, n_layers=2, d_ff=128, dropout=0.1, activation="gelu", residual=True),
-    "itransformer": dict(d_model=128, n_heads=4, n_layers=2, d_ff=128, dropout=0.1, activation="gelu", residual=False),
+    "itransformer": dict(d_model=128, n_heads=4, n_layers=2, d_ff=128, dropout=0.1, activation="gelu", residual=False,
+                         revin_affine=True),
     "patchtst": dict(d_model=32, n_heads=4, n_layers=2, d_ff=64, dropout=0.1, activation="gelu", patch_len=16,
-                     stride=8, head_dropout=0.0),
-    "linear": dict(period=None),
+                     stride=8, head_dropout=0.0, head_dropout_position="before", final_norm="layer", revin_affine=True),
+    "linear": dict(period=None, revin=False),
+    "rlinear": dict(revin_affine=True),
+    "dlinear": dict(moving_avg=25, individual=False),
+    "timemixer": dict(d_model=16, d_ff=32, n_layers=2, dropout=0.1, down_sampling_layers=3, down_sampling_window=2,
+                      down_sampling_method="avg", decomp_method="moving_avg", moving_avg=25, top_k=5,
+                      channel_independence=True, use_norm=True),
 }
 
 

@@ -8,10 +8,14 @@
 import keras
 
 from kerasfactory.layers import validation
-from kerasfactory.models import common
+from kerasfactory.models import common, torch_init
 from kerasfactory.models.itransformer import build_itransformer
-from kerasfactory.models.linear import build_linear, fit_least_squares
+from kerasfactory.models.closed_form import fit_least_squares, has_closed_form
+from kerasfactory.models.dlinear import build_dlinear
+from kerasfactory.models.linear import build_linear
 from kerasfactory.models.patchtst import build_patchtst
+from kerasfactory.models.rlinear import build_rlinear
+from kerasfactory.models.timemixer import build_timemixer
 from kerasfactory.models.transformer import build_transformer
 
 MODELS = {
@@ -19,12 +23,15 @@ MODELS = {
     "itransformer": build_itransformer,
     "patchtst": build_patchtst,
     "linear": build_linear,
+    "rlinear": build_rlinear,
+    "dlinear": build_dlinear,
+    "timemixer": build_timemixer,
 }
 
 
 def build_model(
     name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
-    future_marks=False, future_dim=0, future_mask=False, **hparams,
+    future_marks=False, future_dim=0, future_mask=False, init="keras", **hparams,
 ):
     """Builds the forecaster `name` (a key of `MODELS`), uncompiled.
 
@@ -39,7 +46,11 @@ def build_model(
     "MS"). `seed`, when given, seeds Keras' global random state
     (`keras.utils.set_random_seed`) before the weights are created and seeds
     every dropout mask, so the same call gives the same initial model and
-    the same training on a backend.
+    the same training on a backend. `init="torch"` redraws the weights that
+    Keras draws Glorot-uniform (Dense kernels, attention projections) and
+    their zero biases as PyTorch's `nn.Linear` does, `U(+-1/sqrt(fan_in))`
+    (`kerasfactory.models.torch_init`), from `seed`: Time-Series-Library's
+    starting point.
     `hparams` are the model's hyperparameters, the keywords of its
     `build_*` (with their defaults there); an unknown name is a `TypeError`
     listing the valid ones.
@@ -51,12 +62,13 @@ def build_model(
     ('x', 'x_mark', 'y_mark')
     """
     validation.one_of("name", name, tuple(MODELS))
+    validation.one_of("init", init, ("keras", "torch"))
     builder = MODELS[name]
     common.check_hparam_names(name, hparams, builder)
     seed = validation.seed("seed", seed)
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    return builder(
+    model = builder(
         seq_len=seq_len,
         pred_len=pred_len,
         n_vars=n_vars,
@@ -69,9 +81,10 @@ def build_model(
         future_mask=future_mask,
         **hparams,
     )
+    return torch_init.reinitialise(model, seed) if init == "torch" else model
 
 
 __all__ = [
-    "MODELS", "build_model", "build_itransformer", "build_linear", "build_patchtst", "build_transformer",
-    "fit_least_squares",
+    "MODELS", "build_model", "build_itransformer", "build_linear", "build_patchtst", "build_timemixer",
+    "build_transformer", "build_rlinear", "build_dlinear", "fit_least_squares", "has_closed_form",
 ]

@@ -172,9 +172,10 @@ def future_steps(model_inputs):
     return keras.layers.Concatenate(axis=-1, name="future_steps")(parts)
 
 
-def normalise(x, n_vars):
-    """RevIN on `x`; returns the layer, the normalised series and its statistics."""
-    revin = ReversibleInstanceNorm(n_vars, name="revin")
+def normalise(x, n_vars, affine=True):
+    """RevIN on `x` (a learned scale and shift per variate with `affine`, as RevIN's paper; none, as
+    Time-Series-Library's models normalise); returns the layer, the normalised series and its statistics."""
+    revin = ReversibleInstanceNorm(n_vars, affine=validation.flag("revin_affine", affine), name="revin")
     x_norm, stats = revin(x, return_stats=True)
     return revin, x_norm, stats
 

@@ -4,17 +4,21 @@ import itertools
 
 import keras
 
+from kerasfactory.layers import validation
+
 
 def encoder_blocks(
     h, *, n_layers, n_heads, d_ff, dropout, activation="gelu", attention_axes=None, seeds=None,
-    name="encoder",
+    final_norm="layer", name="encoder",
 ):
     """Applies `n_layers` post-norm Transformer encoder blocks to `h`.
 
     Each block is `h = LN(h + Dropout(MHA(h, h)))` then
     `h = LN(h + Dropout(Dense(d_model)(Dropout(act(Dense(d_ff)(h))))))`, the
     Time-Series-Library `EncoderLayer` (Vaswani et al., 2017), followed by a
-    final `LayerNormalization` as its `Encoder` has.
+    final normalisation as its `Encoder` has: `LayerNormalization`, or with
+    `final_norm="batch"` a `BatchNormalization` over the last axis (TSLib's
+    PatchTST; momentum and epsilon as torch's `BatchNorm1d`).
 
     Args:
         h: a symbolic tensor `(batch, tokens, d_model)`, or
@@ -24,6 +28,7 @@ def encoder_blocks(
         attention_axes: passed to `keras.layers.MultiHeadAttention`.
         seeds: an iterator of dropout seeds (`common.seeds`); `None` leaves
             them unseeded.
+        final_norm: "layer" or "batch", the normalisation after the last block.
         name: prefix of the layer names.
 
     Returns:
@@ -32,8 +37,11 @@ def encoder_blocks(
     Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
     """
     seeds = itertools.repeat(None) if seeds is None else seeds
+    validation.one_of("final_norm", final_norm, ("layer", "batch"))
     for i in range(n_layers):
         h = _block(h, h, n_heads, d_ff, dropout, activation, attention_axes, seeds, f"{name}_{i}")
+    if final_norm == "batch":
+        return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_norm")(h)
     return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm")(h)
 
 

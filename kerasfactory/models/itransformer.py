@@ -11,6 +11,7 @@ def build_itransformer(
     *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
     future_marks=False, future_dim=0, future_mask=False,
     d_model=128, n_heads=4, n_layers=2, d_ff=128, dropout=0.1, activation="gelu", residual=False,
+    revin_affine=True,
 ):
     """An inverted Transformer: tokens are variates (and mark and future columns).
 
@@ -47,6 +48,8 @@ def build_itransformer(
         dropout: dropout rate everywhere. Defaults to 0.1.
         activation: of the feed-forward layers. Defaults to "gelu".
         residual: add a linear map of the normalised input. Defaults to False.
+        revin_affine: RevIN learns a scale and shift per variate. Defaults to
+            True; False normalises as Time-Series-Library's iTransformer does.
 
     Inputs, in order, and output: those of every forecaster (`kerasfactory.models.common`):
     `x`, `x_mark`, then as built `y_mark`, `x_future`, `future_mask`; output
@@ -73,7 +76,7 @@ def build_itransformer(
     residual = validation.flag("residual", residual)
     seeds = common.seeds(seed)
     inputs = common.inputs(seq_len, pred_len, n_vars, mark_dim, future_marks, future_dim, future_mask)
-    revin, x_norm, stats = common.normalise(inputs.x, n_vars)
+    revin, x_norm, stats = common.normalise(inputs.x, n_vars, revin_affine)
     embedding = DataEmbeddingInverted(seq_len, d_model, dropout=dropout, seed=next(seeds), name="embedding")
     h = embedding(x_norm, inputs.x_mark)
     extra_tokens = mark_dim

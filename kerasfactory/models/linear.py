@@ -13,11 +13,14 @@ them (so gaps or irregular steps get their true phase).
 independence). With future covariates, `u[h]` is step `h`'s row of `x_future`
 (with a mask: `[where(mask > 0, x_future, 0), mask]`) and `V` (the `Dense`
 layer `future_linear`, no bias, zeros at first) weighs it for each variate.
+With `revin=True` (CycleNet's `use_revin`) the formula applies to
+`(x - mu) / sigma`, each window's variates by their own mean `mu` and
+`sigma = sqrt(var + 1e-5)` (no affine), and its output is `sigma y + mu`.
 Train it with `fit` like the other models, or in closed form with
 `fit_least_squares` (what `benchmarks/ett.py` does), future term included.
 
 Reference: Lin et al., "CycleNet: Enhancing Time Series Forecasting through
-Modeling Periodic Patterns", NeurIPS 2024 (CycleNet/Linear, without RevIN).
+Modeling Periodic Patterns", NeurIPS 2024 (CycleNet/Linear).
 """
 
 import keras
@@ -26,7 +29,7 @@ from keras import ops
 
 from kerasfactory.freq import FREQ_WIDTH, normalize_freq
 from kerasfactory.layers import validation
-from kerasfactory.models import common
+from kerasfactory.models import common, ridge
 from kerasfactory.time_features import seasonal_period
 
 # timeF columns (value / max - 0.5) that give the time of day, with their max and seconds per unit.
@@ -110,7 +113,7 @@ def cycle_period(freq):
 def build_linear(
     *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
     future_marks=False, future_dim=0, future_mask=False,
-    period=None,
+    period=None, revin=False,
 ):
     """CycleLinear: a learned cycle per variate plus one linear map over time (see the module docstring).
 
@@ -121,8 +124,8 @@ def build_linear(
     as `x_future` for them to weigh); with `x_future` the linear term
     `u @ V`, `u = x_future` or, with a mask,
     `[where(mask > 0, x_future, 0), mask]`, a `Dense(n_vars, use_bias=False)`
-    per step (zeros at first) is added before the target is picked. The
-    model has no RevIN: covariates enter as given.
+    per step (zeros at first) is added before the target is picked (in
+    normalised units with `revin`; covariates enter as given either way).
 
     Args:
         seq_len, pred_len: input and forecast lengths.
@@ -137,6 +140,10 @@ def build_linear(
         future_mask: take a `future_mask` over `x_future` (needs `future_dim > 0`).
         period: steps per cycle; `None` (default): from `freq`, see
             `cycle_period`; 1: no cycle.
+        revin: normalise each window's variates by their mean and
+            `sqrt(var + 1e-5)` (population variance; CycleNet's `torch.var`
+            is the sample one), no affine, before removing the cycle, and
+            denormalise the forecast (the layer `revin`). Default False.
 
     Inputs, in order, and output: those of every forecaster (`kerasfactory.models.common`):
     `x`, `x_mark`, then as built `y_mark`, `x_future`, `future_mask`; output
@@ -156,11 +163,14 @@ def build_linear(
     )
     future_marks, future_dim, future_mask = common.check_future(future_marks, future_dim, future_mask)
     period = cycle_period(freq) if period is None else validation.positive_int("period", period)
+    revin = validation.flag("revin", revin)
     width = FREQ_WIDTH[normalize_freq(freq)]
     if period > 1 and mark_dim < width:
         raise ValueError(f"`mark_dim` must be >= {width} (the timeF width of freq={freq!r}), got {mark_dim}")
     inputs = common.inputs(seq_len, pred_len, n_vars, mark_dim, future_marks, future_dim, future_mask)
     x, x_mark = inputs.x, inputs.x_mark
+    if revin:
+        norm, x, stats = common.normalise(x, n_vars, affine=False)
     cycle = Cycle(period, n_vars, pred_len, freq=freq, name="cycle")
     cycle_in, cycle_out = cycle(x_mark) if inputs.y_mark is None else cycle(x_mark, inputs.y_mark)
     z = keras.layers.Permute((2, 1), name="to_vars_major")(keras.layers.Subtract(name="decycle")([x, cycle_in]))
@@ -170,6 +180,8 @@ def build_linear(
     if future is not None:
         f = keras.layers.Dense(n_vars, use_bias=False, kernel_initializer="zeros", name="future_linear")(future)
         y = keras.layers.Add(name="future_add")([y, keras.layers.Permute((2, 1), name="future_to_vars_major")(f)])
+    if revin:
+        return keras.Model(inputs.all, common.output(y, norm, stats, target_index), name="cyclelinear")
     if target_index is not None:
         y = keras.layers.Cropping1D((target_index, n_vars - target_index - 1), name="target")(y)
     y = keras.layers.Permute((2, 1), name="to_time_major")(y)
@@ -179,78 +191,58 @@ def build_linear(
 DEFAULTS = common.hyperparameters(build_linear)
 
 
-def fit_least_squares(model, train, val=None, alphas=(0.0, 1.0, 10.0, 100.0, 1000.0)):
+def fit_cyclelinear(model, train, val=None, alphas=ridge.ALPHAS):
     """Sets a CycleLinear model's weights in closed form; returns `{"alpha", "val_mse"}`.
 
-    `train`, `val`: `(inputs, y)` numpy windows, `inputs` the model's inputs
-    in its order (`(x, x_mark)`, then `y_mark`, `x_future`, `future_mask` as
-    built), `y` holding what the model outputs (every variate, or the target
-    alone for a model built with `target_index`). `Q` becomes each
+    `train`, `val`: `(inputs, y)` numpy windows, as `fit_least_squares` takes
+    them. With `revin`, each window's input and target are first scaled by
+    the input's statistics (RevIN's, per variate). `Q` becomes each
     variate's mean at each phase over the training windows (the forecast
     steps' phases off `y_mark` when the model takes it); `W`, `b` (and `V`
     with future covariates) the least-squares solution from the de-cycled
     inputs to the de-cycled targets, all variates pooled, with the ridge
     penalty `alpha ||W||^2` (`b` and `V` are not penalised), `alpha` the one
-    of `alphas` with the lowest validation MSE (the first one without `val`).
-    With `V` the problem is solved jointly: its normal equations are reduced
-    to `V`'s (`n_vars * k` unknowns, `k` the columns of `u`) by eliminating
-    `W` and `b`, then `W`, `b` follow.
+    of `alphas` with the lowest validation MSE in data units (the first one
+    without `val`); see `kerasfactory.models.ridge`.
     """
     cycle, linear = model.get_layer("cycle"), model.get_layer("linear")
-    future_linear = next((layer for layer in model.layers if layer.name == "future_linear"), None)
-    names = [t.name for t in model.inputs]
-    period = cycle.period
-    target_index = next((layer.cropping[0] for layer in model.layers if layer.name == "target"), None)
+    future_linear, norm = ridge.layer(model, "future_linear"), ridge.layer(model, "revin")
+    period, target_index = cycle.period, ridge.target_index(model)
 
     def marks_phase(marks, first_only):
         marks = keras.ops.convert_to_tensor(np.asarray(marks, "float32"))
         return keras.ops.convert_to_numpy(cycle.phase(marks) if first_only else cycle.phases(marks))
 
-    def decycled(split, argument):
-        arrays, y = split
-        if len(arrays) != len(names):
-            raise ValueError(
-                f"`{argument}` inputs must be the model's {len(names)} inputs ({', '.join(names)}), "
-                f"got {len(arrays)} arrays"
-            )
-        given = dict(zip(names, arrays))
-        x, y = np.asarray(given["x"], "float64"), np.asarray(y, "float64")
+    def windows(split, argument):  # x, y (normalised with revin), phases of every step, u, RevIN's stdev
+        given, y = ridge.split_arrays(model, split, argument)
+        x = np.asarray(given["x"], "float64")
         L, H = x.shape[1], y.shape[1]
         steps = (marks_phase(given["x_mark"], True)[:, None] + np.arange(L + H)) % period
         if "y_mark" in given:
             steps[:, L:] = marks_phase(given["y_mark"], False)
         if target_index is not None:
             x = x[..., target_index : target_index + 1]
-        u = None
-        if future_linear is not None:
-            u = np.asarray(given["x_future"], "float64")
-            if "future_mask" in given:
-                known = np.asarray(given["future_mask"]) > 0
-                u = np.concatenate([np.where(known, u, 0.0), known.astype("float64")], axis=-1)
-        return x, y, steps, u
+        scale = None
+        if norm is not None:
+            mean, scale = ridge.instance_stats(x, norm.eps)
+            x, y = (x - mean) / scale, (y - mean) / scale
+            scale = scale.transpose(0, 2, 1)
+        return x, y, steps, ridge.future_columns(given, marks=False), scale
 
-    x, y, steps, u = decycled(train, "train")
+    x, y, steps, u, scale = windows(train, "train")
     L = x.shape[1]
     sums = np.zeros((period, x.shape[-1]))
     np.add.at(sums, steps.ravel(), np.concatenate([x, y], axis=1).reshape(-1, x.shape[-1]))
     counts = np.bincount(steps.ravel(), minlength=period)[:, None]
     table = sums / np.maximum(counts, 1)
 
-    def split_decycled(x, y, steps):  # (windows, variates, steps), cycle removed
-        return (x - table[steps[:, :L]]).transpose(0, 2, 1), (y - table[steps[:, L:]]).transpose(0, 2, 1)
+    def design(x, y, steps, u, scale):  # (windows, variates, steps), cycle removed
+        a, b = x - table[steps[:, :L]], y - table[steps[:, L:]]
+        return ridge.Design(a.transpose(0, 2, 1), b.transpose(0, 2, 1), u, scale)
 
-    a, b = split_decycled(x, y, steps)
-    solve = _ridge(a, b) if u is None else _ridge_with_future(a, b, u)
-    if val is None:
-        alpha, val_mse = alphas[0], None
-        w, bias, v = solve(alpha)
-    else:
-        vx, vy, vsteps, vu = decycled(val, "val")
-        va, vb = split_decycled(vx, vy, vsteps)
-        fits = {alpha: solve(alpha) for alpha in alphas}
-        scores = {alpha: float(np.mean((_predict(va, vu, *fit) - vb) ** 2)) for alpha, fit in fits.items()}
-        alpha = min(scores, key=scores.get)
-        (w, bias, v), val_mse = fits[alpha], scores[alpha]
+    alpha, (w, bias, v), val_mse = ridge.fit(
+        design(x, y, steps, u, scale), None if val is None else design(*windows(val, "val")), alphas
+    )
     columns = slice(None) if target_index is None else slice(target_index, target_index + 1)
     full = np.zeros((period, cycle.n_vars))
     full[:, columns] = table
@@ -262,58 +254,3 @@ def fit_least_squares(model, train, val=None, alphas=(0.0, 1.0, 10.0, 100.0, 100
         kernel[:, columns] = v.T
         future_linear.kernel.assign(kernel.astype("float32"))
     return {"alpha": alpha, "val_mse": val_mse}
-
-
-def _predict(a, u, w, bias, v):
-    """`(windows, variates, pred_len)` de-cycled forecasts of the ridge solution."""
-    y = a @ w + bias
-    return y if v is None else y + np.einsum("nhj,cj->nch", u, v)
-
-
-def _ridge(a, b):
-    """`alpha -> (W, b, None)`: ridge from `a` `(n, c, L)` to `b` `(n, c, H)`, rows pooled, intercept unpenalised."""
-    L = a.shape[-1]
-    a, b = a.reshape(-1, L), b.reshape(-1, b.shape[-1])
-    mean_a, mean_b = a.mean(0), b.mean(0)
-    a, b = a - mean_a, b - mean_b
-    gram, cross = a.T @ a, a.T @ b
-
-    def solve(alpha):
-        w = np.linalg.lstsq(gram + alpha * np.eye(L), cross, rcond=None)[0]  # min-norm if singular
-        return w, mean_b - mean_a @ w, None
-
-    return solve
-
-
-def _ridge_with_future(a, b, u):
-    """`alpha -> (W, b, V)` minimising `sum (a W + b + u V^T - y)^2 + alpha ||W||^2`.
-
-    `a` `(n, c, L)` de-cycled inputs, `b` `(n, c, H)` de-cycled targets, `u`
-    `(n, H, k)` the future columns; `W` `(L, H)` and `b` `(H,)` shared by the
-    variates, `V` `(c, k)` one row per variate. With `A = [a, 1]` and
-    `theta = [W; b]`, the normal equations are
-    `G theta_h + sum_c M_hc V_c = R_h` and `sum_h M_hc^T theta_h + F V_c = S_c`,
-    `G = sum A^T A`, `M_hc = sum_n A_nc^T u_nh`, `F = sum u^T u`; `theta_h` is
-    eliminated, `V` solved from its `c k` equations, then `theta = G^-1 (R - M V)`.
-    """
-    n, c, L = a.shape
-    H, k = b.shape[-1], u.shape[-1]
-    A = np.concatenate([a, np.ones((n, c, 1))], axis=-1)  # (n, c, L + 1)
-    gram = np.einsum("ncl,ncm->lm", A, A, optimize=True)
-    R = np.einsum("ncl,nch->lh", A, b, optimize=True)  # (L + 1, H)
-    M = np.einsum("ncl,nhj->hlcj", A, u, optimize=True).reshape(H, L + 1, c * k)
-    F = np.einsum("nhj,nhi->ji", u, u, optimize=True)
-    S = np.einsum("nhj,nch->cj", u, b, optimize=True).reshape(-1)
-    penalty = np.diag(np.r_[np.ones(L), 0.0])
-
-    def solve(alpha):
-        g_inv = np.linalg.pinv(gram + alpha * penalty)
-        T = g_inv @ R  # (L + 1, H): theta without the future term
-        P = np.einsum("lm,hmq->hlq", g_inv, M, optimize=True)  # G^-1 M_h
-        schur = np.kron(np.eye(c), F) - np.einsum("hlq,hlr->qr", M, P, optimize=True)
-        rhs = S - np.einsum("hlq,lh->q", M, T, optimize=True)
-        v = np.linalg.lstsq(schur, rhs, rcond=None)[0]  # min-norm if a column never varies
-        theta = T - np.einsum("hlq,q->lh", P, v, optimize=True)
-        return theta[:L], theta[L], v.reshape(c, k)
-
-    return solve

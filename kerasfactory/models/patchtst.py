@@ -11,7 +11,8 @@ def build_patchtst(
     *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
     future_marks=False, future_dim=0, future_mask=False,
     d_model=32, n_heads=4, n_layers=2, d_ff=64, dropout=0.1, activation="gelu",
-    patch_len=16, stride=8, head_dropout=0.0,
+    patch_len=16, stride=8, head_dropout=0.0, head_dropout_position="before", final_norm="layer",
+    revin_affine=True,
 ):
     """PatchTST: every variate is cut into patches that attend to each other.
 
@@ -47,7 +48,13 @@ def build_patchtst(
         activation: of the feed-forward layers. Defaults to "gelu".
         patch_len: steps per patch. Defaults to 16.
         stride: steps between patch starts. Defaults to 8.
-        head_dropout: dropout rate before the head. Defaults to 0.0.
+        head_dropout: dropout rate of the head. Defaults to 0.0.
+        head_dropout_position: "before" the head's Dense (default) or
+            "after" it, on the forecast itself (Time-Series-Library's `FlattenHead`).
+        final_norm: the encoder's last normalisation, "layer" (default) or
+            "batch" (Time-Series-Library's PatchTST).
+        revin_affine: RevIN learns a scale and shift per variate. Defaults to
+            True; False normalises as Time-Series-Library's PatchTST does.
 
     Inputs, in order, and output: those of every forecaster (`kerasfactory.models.common`):
     `x`, `x_mark`, then as built `y_mark`, `x_future`, `future_mask`; output
@@ -71,21 +78,23 @@ def build_patchtst(
     )
     dropout = validation.probability("dropout", dropout)
     head_dropout = validation.probability("head_dropout", head_dropout)
+    after = validation.one_of("head_dropout_position", head_dropout_position, ("before", "after")) == "after"
     activation = common.check_activation(activation)
     seeds = common.seeds(seed)
     inputs = common.inputs(seq_len, pred_len, n_vars, mark_dim, future_marks, future_dim, future_mask)
-    revin, x_norm, stats = common.normalise(inputs.x, n_vars)
+    revin, x_norm, stats = common.normalise(inputs.x, n_vars, revin_affine)
     embedding = PatchEmbedding(
         d_model, patch_len=patch_len, stride=stride, dropout=dropout, seed=next(seeds), name="embedding"
     )
     h = embedding(x_norm)
     h = encoder_blocks(
         h, n_layers=n_layers, n_heads=n_heads, d_ff=d_ff, dropout=dropout, activation=activation, seeds=seeds,
-        attention_axes=(2,),
+        attention_axes=(2,), final_norm=final_norm,
     )
     h = keras.layers.Reshape((n_vars, embedding.num_patches(seq_len) * d_model), name="flatten")(h)
-    h = keras.layers.Dropout(head_dropout, seed=next(seeds), name="head_dropout")(h)
-    y = keras.layers.Dense(pred_len, name="head")(h)  # (batch, n_vars, pred_len)
+    head_drop = keras.layers.Dropout(head_dropout, seed=next(seeds), name="head_dropout")
+    y = keras.layers.Dense(pred_len, name="head")(h if after else head_drop(h))  # (batch, n_vars, pred_len)
+    y = head_drop(y) if after else y
     future = common.future_steps(inputs)
     if future is not None:
         f = keras.layers.Flatten(name="future_flatten")(future)
