@@ -33,7 +33,7 @@ def fingerprint(path):
 
 def forecast_argv(csv, out, *extra):
     return ["forecast", "--csv", str(csv), "--target", "load", "--seq-len", str(SEQ), "--pred-len",
-            str(PRED), "--epochs", "3", "--batch-size", "32", "--seed", "3", "--hparam", "n_layers=1",
+            str(PRED), "--epochs", "3", "--batch-size", "32", "--seed", "3", "--model", "itransformer", "--hparam", "n_layers=1",
             "--out", str(out), *extra]
 
 

@@ -17,7 +17,7 @@ from kerasfactory.time_features import holiday_features
 
 SEQ, PRED = 24, 12
 SERIES = (("north", 300, 50.0), ("south", 280, 500.0), ("east", 290, 5.0))
-TINY = ["--hparam", "d_model=8", "--hparam", "n_layers=1", "--hparam", "d_ff=8"]
+TINY = ["--model", "itransformer", "--hparam", "d_model=8", "--hparam", "n_layers=1", "--hparam", "d_ff=8"]
 
 
 def long_frame(series=SERIES, freq="h", end="2024-11-05 15:00"):

@@ -54,6 +54,16 @@ def _hparam(text):
     return key.strip(), value
 
 
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="kerasfactory", description="Forecast time series with Keras 3 models built from kerasfactory layers."
@@ -91,7 +101,11 @@ def build_parser():
                     help="M: all->all, S: target->target, MS: all->target (default: %(default)s)")
     fc.add_argument("--seq-len", type=_positive, default=d["seq_len"], help="input steps (default: %(default)s)")
     fc.add_argument("--pred-len", type=_positive, default=d["pred_len"], help="forecast steps (default: %(default)s)")
-    fc.add_argument("--model", default=d["model"], help="forecaster from kerasfactory.models (default: %(default)s)")
+    fc.add_argument("--model", default=d["model"],
+                    help="'auto' (fit the candidates, keep the best on validation) or a forecaster from "
+                    "kerasfactory.models to pin, e.g. itransformer, patchtst, timemixer, rlinear (default: %(default)s)")
+    fc.add_argument("--time-budget", type=_seconds, default=d["time_budget"], metavar="SECONDS",
+                    help="with --model auto, wall-clock seconds its neural candidates share (default: %(default)s)")
     fc.add_argument("--hparam", type=_hparam, action="append", default=[], metavar="NAME=VALUE",
                     help="model hyperparameter, repeatable, e.g. --hparam d_model=64 --hparam n_layers=1")
     fc.add_argument("--epochs", type=_positive, default=d["epochs"], help="maximum epochs (default: %(default)s)")

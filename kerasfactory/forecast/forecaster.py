@@ -14,10 +14,11 @@ import pandas as pd
 
 from kerasfactory.data import DataError, load_panel, parse_split, prepare
 from kerasfactory.data.prepare import FEATURES, calendar_for, read_events
+from kerasfactory.forecast import auto
 
 DEFAULTS = {
-    "features": "MS", "seq_len": 96, "pred_len": 48, "model": "itransformer", "epochs": 5,
-    "batch_size": 128, "seed": 2024, "learning_rate": 1e-3, "patience": 2,
+    "features": "MS", "seq_len": 96, "pred_len": 48, "model": "auto", "epochs": 5,
+    "batch_size": 128, "seed": 2024, "learning_rate": 1e-3, "patience": 2, "time_budget": auto.BUDGET_S,
 }
 FORMAT = "kerasfactory.Forecaster"
 SETTINGS_FILE = "forecaster.json"
@@ -73,19 +74,26 @@ class Forecaster:
     `fit` checks the data (one wide series, or many in a long table with `id_col`), splits
     each series chronologically, fits a scaler per series on its training rows, pools the
     windows of every series and trains one global model with early stopping on the
-    validation loss. `predict` forecasts the `pred_len` steps after each series' last
+    validation loss (models with a closed form, the linear ones, are fitted in closed form,
+    their ridge penalty picked on validation). With `model="auto"` (the default) it fits
+    every candidate of `kerasfactory.forecast.auto` and keeps the one with the lowest
+    validation MSE; the test split plays no part in the choice. `predict` forecasts the `pred_len` steps after each series' last
     observed target; `evaluate` scores the test split; `save` / `load` keep everything
     needed to predict (a `model.keras` and a `forecaster.json`; no pickle).
 
     Args:
-        model: a name of `kerasfactory.models.MODELS` ("itransformer", "transformer",
-            "patchtst", "linear").
+        model: "auto" (default: chosen on validation, see `selection_`) or a name of
+            `kerasfactory.models.MODELS` ("itransformer", "patchtst", "timemixer", "rlinear", ...).
         seq_len, pred_len: input and forecast steps.
         features: "MS" (all columns -> the target), "S" (target -> target) or "M" (all -> all).
         batch_size, epochs, learning_rate, patience, seed: training (Adam, MSE loss, early
-            stopping after `patience` epochs without a better validation loss, best weights kept).
+            stopping after `patience` epochs without a better validation loss, best weights kept;
+            the weights start from PyTorch's draw, `build_model(init="torch")`, which trains to a
+            lower validation loss than Keras' Glorot draw in our measurements).
         verbose: Keras' `fit` verbosity (0: silent).
-        **hparams: the model's hyperparameters (e.g. `d_model=64, n_layers=1`).
+        time_budget: with "auto", the wall-clock seconds its neural candidates share.
+        **hparams: the model's hyperparameters (e.g. `d_model=64, n_layers=1`); a pinned
+            model only.
 
     Attributes:
         model_: the trained Keras model (after `fit` or `load`).
@@ -93,6 +101,8 @@ class Forecaster:
         settings_: the data settings `predict` needs (columns, frequency, calendar options, ...).
         scalers_: each series' scaler, `{str(id): {"id", "mean", "scale"}}` (key "" for one series).
         history_: the per-epoch training logs.
+        selection_: with "auto", one dict per candidate (`candidate`, `model`, `hparams`,
+            `fit`, `val_mse`, `train_s`, `chosen`); `model_name` and `hparams` become the choice's.
 
     Example (see docs/python-api.md for a run):
 
@@ -106,9 +116,16 @@ class Forecaster:
     def __init__(self, model=DEFAULTS["model"], *, seq_len=DEFAULTS["seq_len"], pred_len=DEFAULTS["pred_len"],
                  features=DEFAULTS["features"], batch_size=DEFAULTS["batch_size"], epochs=DEFAULTS["epochs"],
                  learning_rate=DEFAULTS["learning_rate"], patience=DEFAULTS["patience"], seed=DEFAULTS["seed"],
-                 verbose=0, **hparams):
+                 verbose=0, time_budget=DEFAULTS["time_budget"], **hparams):
         if not isinstance(model, str):
-            raise UsageError(f"`model` must be a model name such as 'itransformer', got {model!r}.")
+            raise UsageError(f"`model` must be 'auto' or a model name such as 'itransformer', got {model!r}.")
+        if model == "auto" and hparams:
+            raise UsageError(
+                f"Hyperparameters ({', '.join(sorted(hparams))}) need a pinned model: `model='auto'` chooses "
+                "among candidates with their own; give a model name such as 'itransformer'."
+            )
+        if isinstance(time_budget, bool) or not isinstance(time_budget, (int, float)) or not time_budget >= 0:
+            raise UsageError(f"`time_budget` must be a number of seconds >= 0, got {time_budget!r}.")
         if features not in FEATURES:
             raise UsageError(f"`features` must be one of {', '.join(FEATURES)}, got {features!r}.")
         if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
@@ -126,6 +143,8 @@ class Forecaster:
         self.seed = int(seed)
         self.verbose = verbose
         self.hparams = dict(hparams)
+        self.time_budget = float(time_budget)
+        self.selection_ = None
         self.model_ = None
         self._model_path = None
         self.data_ = None
@@ -187,26 +206,43 @@ class Forecaster:
         return data
 
     def build(self):
-        """The compiled, seeded Keras model for the prepared data (`model_`)."""
+        """The compiled, seeded Keras model for the prepared data (`model_`); with "auto", `None`
+        (the candidates are built as `train` fits them)."""
+        if self.data_ is None:
+            raise UsageError("Call fit (or prepare) with data before building the model.")
+        if self.model_name == "auto":
+            return None
+        try:
+            self.model_ = self._build(self.model_name, self.hparams)
+        except (ValueError, TypeError) as err:
+            raise UsageError(f"Cannot build model {self.model_name!r}: {err}") from err
+        return self.model_
+
+    def _build(self, name, hparams, compile=None):
+        """The model `name`, compiled for gradient training (by default, unless it has a closed form)."""
         import keras
 
         from kerasfactory import models
 
         data = self.data_
-        if data is None:
-            raise UsageError("Call fit (or prepare) with data before building the model.")
         keras.utils.set_random_seed(self.seed)
-        try:
-            model = models.build_model(
-                self.model_name, seq_len=self.seq_len, pred_len=self.pred_len, n_vars=len(data.inputs),
-                mark_dim=data.mark_dim, freq=data.freq, target_index=data.target_index, seed=self.seed,
-                future_marks=data.future_marks, future_dim=len(data.future), **self.hparams,
-            )
-        except (ValueError, TypeError) as err:
-            raise UsageError(f"Cannot build model {self.model_name!r}: {err}") from err
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate), loss="mse", metrics=["mae"])
-        self.model_ = model
+        model = models.build_model(
+            name, seq_len=self.seq_len, pred_len=self.pred_len, n_vars=len(data.inputs),
+            mark_dim=data.mark_dim, freq=data.freq, target_index=data.target_index, seed=self.seed,
+            future_marks=data.future_marks, future_dim=len(data.future), init="torch", **hparams,
+        )
+        if compile or (compile is None and not models.has_closed_form(model)):
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate), loss="mse", metrics=["mae"])
         return model
+
+    def default_callbacks(self):
+        """Per-epoch window order and early stopping on the validation loss (best weights kept)."""
+        import keras
+
+        return [
+            self.set_epoch_callback(),
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience, restore_best_weights=True),
+        ]
 
     def set_epoch_callback(self):
         """A callback giving the training windows their order for each epoch (also after a resume)."""
@@ -222,14 +258,23 @@ class Forecaster:
 
     def train(self, callbacks=None, verbose=None):
         """Fits `model_` on the training windows; `callbacks` replace the default ones
-        (per-epoch window order and early stopping). Returns the per-epoch history."""
-        import keras
+        (per-epoch window order and early stopping). A model with a closed form is fitted in
+        it instead; with "auto", every candidate is fitted and the best on validation kept.
+        Returns the per-epoch history."""
+        from kerasfactory.models import fit_least_squares, has_closed_form
 
-        if callbacks is None:
-            callbacks = [
-                self.set_epoch_callback(),
-                keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience, restore_best_weights=True),
-            ]
+        data = self.data_
+        if self.model_name == "auto":
+            return self.select(verbose=verbose)
+        if has_closed_form(self.model_):
+            fitted = fit_least_squares(self.model_, data.datasets["train"].arrays(), data.datasets["val"].arrays())
+            self.history_ = [{"val_loss": fitted["val_mse"], "ridge_alpha": fitted["alpha"]}]
+            return self.history_
+        self.history_ = self._fit(self.default_callbacks() if callbacks is None else callbacks, verbose)
+        return self.history_
+
+    def _fit(self, callbacks, verbose):
+        """Gradient training of `model_` with `callbacks`; returns the per-epoch logs."""
         data = self.data_
         result = self.model_.fit(
             data.datasets["train"], validation_data=data.datasets["val"], epochs=self.epochs,
@@ -238,11 +283,28 @@ class Forecaster:
         )
         kept = [c.history for c in callbacks if isinstance(getattr(c, "history", None), list)]
         if kept:
-            self.history_ = kept[0]
-        else:
-            logs = result.history
-            epochs = len(next(iter(logs.values()), []))
-            self.history_ = [{k: float(v[i]) for k, v in logs.items()} for i in range(epochs)]
+            return kept[0]
+        logs = result.history
+        epochs = len(next(iter(logs.values()), []))
+        return [{k: float(v[i]) for k, v in logs.items()} for i in range(epochs)]
+
+    def select(self, verbose=None, **options):
+        """`model="auto"` on the prepared data: fits the candidates, keeps the best on validation
+        (`kerasfactory.forecast.auto.select`; `options` are its `closed_form`, `neural`,
+        `on_fitted`). Sets `model_`, `model_name`, `hparams` and `selection_`; returns the history."""
+        data = self.data_
+
+        def train(model, extra):
+            self.model_ = model
+            self._fit([*self.default_callbacks(), *extra], verbose)
+
+        model, (name, hparams), table = auto.select(
+            self._build, train, data.datasets["train"].arrays(), data.datasets["val"].arrays(),
+            budget_s=self.time_budget, **options,
+        )
+        self.model_, self.model_name, self.hparams, self.selection_ = model, name, dict(hparams), table
+        chosen = next(row for row in table if row["chosen"])
+        self.history_ = [{"val_loss": chosen["val_mse"]}]
         return self.history_
 
     def fit(self, df, *, target=None, date_col=None, id_col=None, columns=None, future_cols=(), holidays=None,
@@ -423,6 +485,7 @@ class Forecaster:
                 "batch_size": self.batch_size, "epochs": self.epochs, "learning_rate": self.learning_rate,
                 "patience": self.patience, "seed": self.seed,
             },
+            "selection": self.selection_,
             "data": self.settings_,
             "scalers": list(self.scalers_.values()),
         }

@@ -63,6 +63,14 @@ def table(rows, target, unit, title=None):
     return "\n".join([title or f"Test split, target {target!r}:", *_aligned(header, lines)])
 
 
+def selection_table(candidates):
+    """`model="auto"`'s candidates: how each was fitted, its validation MSE and training time."""
+    header = ["candidate", "fit", "val MSE (scaled)", "train s", ""]
+    lines = [[r["candidate"], r["fit"], _fmt(r["val_mse"], ".4f"), _fmt(r["train_s"], ".1f"),
+              "<- chosen" if r["chosen"] else r.get("reason", "")[:60]] for r in candidates]
+    return "\n".join(["Model choice on the validation split (the test split is not read):", *_aligned(header, lines)])
+
+
 def _change(value):
     return "" if value is None else f"{value:+.1%}"
 

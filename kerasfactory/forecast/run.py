@@ -16,7 +16,7 @@ import pandas as pd
 
 from kerasfactory.data import vic_elec
 from kerasfactory.forecast import report
-from kerasfactory.forecast.forecaster import Forecaster, UsageError
+from kerasfactory.forecast.forecaster import DEFAULTS, Forecaster, UsageError
 
 __all__ = ["UsageError", "run_forecast"]
 
@@ -102,7 +102,8 @@ def make_forecaster(args):
     return Forecaster(
         args.model, seq_len=args.seq_len, pred_len=args.pred_len, features=args.features,
         batch_size=args.batch_size, epochs=args.epochs, learning_rate=args.learning_rate,
-        patience=args.patience, seed=args.seed, **dict(args.hparam),
+        patience=args.patience, seed=args.seed, time_budget=getattr(args, "time_budget", DEFAULTS["time_budget"]),
+        **dict(args.hparam),
     )
 
 
@@ -379,7 +380,13 @@ def run_forecast(args, argv=(), stdout=None):
     for i, name in enumerate(order):
         if len(plan) > 1:
             print(f"\nTraining {i + 1}/{len(plan)}: {name}", file=stdout, flush=True)
-        runs[name]["history"] = _train(args, runs[name]["fc"], out, name, name == full_name, stdout)
+        fc = runs[name]["fc"]
+        if fc.model_name == "auto" and name != full_name:  # the ablation retrains the model auto chose
+            fc.model_name, fc.hparams = main.model_name, dict(main.hparams)
+            fc.build()
+        runs[name]["history"] = _train(args, fc, out, name, name == full_name, stdout)
+        if name == full_name and main.selection_:
+            print("\n" + report.selection_table(main.selection_), file=stdout, flush=True)
     scores = main.evaluate()
     predictions, y = scores.pop("predictions"), scores.pop("y")
     for name, run in runs.items():
@@ -417,6 +424,9 @@ def run_forecast(args, argv=(), stdout=None):
         "test_windows": int(len(y)), "seq_len": data.seq_len, "pred_len": data.pred_len,
         "backend": keras.backend.backend(), "epochs_run": runs[full_name]["epochs_run"],
         "best_val_loss": runs[full_name]["best_val_loss"], "history": history,
+        "model": main.model_name, "hparams": main.hparams,
+        "selection": main.selection_ and {"candidates": main.selection_, "choice": main.model_name,
+                                          "choice_hparams": main.hparams, "test": metrics["model"]},
         "metrics": metrics,
         **{k: scores[k] for k in ("holiday_days", "holiday_steps", "per_series") if k in scores},
         "ridge_alpha": scores.get("ridge_alpha"), "seasonal_period": scores.get("seasonal_period"),
