@@ -1,7 +1,7 @@
 """ETTh1 long-horizon benchmark under the literature's protocol.
 
     python benchmarks/ett.py --csv ../shared/data/ETT-small/ETTh1.csv \
-        [--pred-len 96 192 336 720] [--model linear] [--epochs 10] \
+        [--pred-len 96 192 336 720] [--model auto] [--epochs 10] \
         [--hparams '{"d_model": 64}'] [--seed 0] [--json PATH]
 
 Protocol (Time-Series-Library `Dataset_ETT_hour`): train = first 12 months of
@@ -12,40 +12,31 @@ in, 7 out); seq_len 96; MSE and MAE in scaled units over every test window,
 stride 1 (no dropped last batch). Loading, splitting, scaling and windowing
 are `kerasfactory.data` (`load_series`, `prepare(split="ett")`).
 
-Training: Adam on MSE, the learning rate halved every epoch (TSLib's
-`lradj="type1"`), early stopping on the validation MSE with the best weights
-restored, and a time budget (`--time-budget`, seconds of this process's
-CPU time divided by the number of cores, i.e. wall time on an idle machine)
-after which training stops at the end of the current epoch (the best-on-validation
-weights are still the ones kept). Every choice — epochs, weights — is made on
-validation; the test split is touched once, at the end.
+`--model auto` (the default) is what `kerasfactory forecast` does: every
+candidate of `kerasfactory.forecast.auto` is fitted (the linear ones in closed
+form, the neural ones within `--time-budget` wall-clock seconds in all) and the
+one with the lowest validation MSE is scored on test; the table lists every
+candidate's validation MSE. A model with a closed form (`linear`, `rlinear`,
+`dlinear`) pinned with `--model` is fitted in closed form; any other trains with:
+
+Adam on `--loss` (epsilon `--adam-epsilon`), the learning rate `--lr` kept for
+two epochs then halved every epoch (TSLib's `lradj="type1"`; `--lradj
+type1-early` halves from the second epoch, as this script did before 0.4),
+early stopping on the validation MSE (`--patience`) with the best weights
+restored, and the time budget. The weights start from PyTorch's draw
+(`build_model(init="torch")`, as `Forecaster` does; `--init keras` for Keras').
+Time-Series-Library's recipe for iTransformer, for instance, is `--model
+itransformer --lr 1e-4 --adam-epsilon 1e-8 --hparams '{"d_model": 128,
+"n_heads": 8, "d_ff": 128, "revin_affine": false}'`.
+Every choice (model, epochs, weights, ridge penalty) is made on validation; the
+test split is touched once, at the end.
 
 `--ensemble MODEL[:LOSS] ...` trains each model (seeds --seed, --seed+1, ...),
 the time budget shared between them, and scores the plain mean of their
 forecasts (no weights, no member picked on any split).
 
-`--model linear` (the default) is CycleLinear fitted in closed form
-(`kerasfactory.models.fit_least_squares`: the daily cycle and the least-squares
-map from the training windows, the ridge penalty picked on validation); every
-other model trains with `fit` as above.
-
-Measured 96->96 (this 2-core CPU, Nov 26 2026; "train s" wall clock):
-
-    model                      val MSE  test MSE/MAE  train s
-    linear (CycleLinear)         0.651   0.369/0.391        2   <- default, same on every backend
-    itransformer (defaults)      0.688   0.396/0.412       53
-    itransformer, loss mae       0.685   0.385/0.398       54
-    patchtst (defaults)          0.689   0.391/0.402       58
-    patchtst, loss mae           0.695   0.393/0.394       80
-    transformer (budget-cut)     0.728   0.430/0.437      151
-    ensemble of the five neural  0.674   0.382/0.397      396
-
-CycleLinear meets the issue's target (test MSE <= 0.370) by a thin margin
-(0.3693); docs/benchmarks.md says which validation-preferred variants land
-above it. Longer horizons (linear): 192 -> 0.413, 336 -> 0.449, 720 -> 0.477.
-
-The published 96->96 figures printed beside ours (seq_len 96, same
-protocol) are those quoted in the project's issue 7, from the TimeMixer and
+docs/benchmarks.md holds the measured table. The published 96->96 figures
+printed beside ours (seq_len 96, same protocol) are from the TimeMixer and
 iTransformer papers (ICLR 2024) and the baselines in their tables.
 """
 
@@ -63,26 +54,9 @@ PUBLISHED_96 = {  # model: (MSE, MAE) on ETTh1, 96 -> 96, seq_len 96
     "Informer": (0.865, 0.713),
 }
 SEQ_LEN = 96
-
-
-def _stop_after(keras, budget):
-    """Stops `fit` at an epoch end once `budget` seconds of this process's CPU time / cores are spent.
-
-    CPU time over the core count is the wall time training takes on an idle
-    machine; it is the clock used so that other work on a shared machine
-    does not cut training short.
-    """
-    cores = os.cpu_count() or 1
-
-    class StopAfter(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.start = time.process_time()
-
-        def on_epoch_end(self, epoch, logs=None):
-            if (time.process_time() - self.start) / cores > budget:
-                self.model.stop_training = True
-
-    return StopAfter()
+# Halvings of the learning rate before 0-based epoch `e`: TSLib's `type1` keeps it for two epochs, then
+# halves it every epoch; "type1-early" (this script before 0.4) halved it from the second epoch on.
+LRADJ = {"type1": lambda e: max(e - 1, 0), "type1-early": lambda e: e}
 
 
 def members(args):
@@ -93,54 +67,51 @@ def members(args):
 
 
 def train_member(args, data, model_name, loss, seed, budget, keras):
-    """Trains one model; returns its validation and test predictions and its figures."""
-    from kerasfactory.models import build_model
-
-    (x_tr, m_tr), y_tr = data.datasets["train"].arrays()
-    (x_va, m_va), y_va = data.datasets["val"].arrays()
-    (x_te, m_te), _ = data.datasets["test"].arrays()
-    model = build_model(
-        model_name, seq_len=SEQ_LEN, pred_len=data.pred_len, n_vars=x_tr.shape[-1],
-        mark_dim=m_tr.shape[-1], freq=data.freq, seed=seed, **json.loads(args.hparams),
-    )
-    if model_name == "linear":
-        return train_linear(model, data, seed)
-    model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=loss, metrics=["mse"])
-    callbacks = [
-        keras.callbacks.EarlyStopping("val_mse", patience=args.patience, restore_best_weights=True),
-        keras.callbacks.LearningRateScheduler(lambda epoch: args.lr * 0.5**epoch),
-        _stop_after(keras, budget),
-    ]
-    start, cpu_start = time.perf_counter(), time.process_time()
-    history = model.fit(
-        [x_tr, m_tr], y_tr, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
-        validation_data=([x_va, m_va], y_va), callbacks=callbacks, verbose=args.verbose,
-    )
-    val = history.history["val_mse"]
-    info = {
-        "model": model_name, "loss": loss, "seed": seed, "best_epoch": int(val.index(min(val))) + 1,
-        "epochs_run": len(val), "train_s": time.perf_counter() - start,
-        "train_cpu_s": time.process_time() - cpu_start, "params": int(model.count_params()),
-    }
-    predict = lambda x, m: model.predict([x, m], batch_size=256, verbose=0).astype("float64")  # noqa: E731
-    return predict(x_va, m_va), predict(x_te, m_te), info
-
-
-def train_linear(model, data, seed):
-    """CycleLinear in closed form: the cycle and the least-squares map from the
-    training windows, the ridge penalty chosen on validation (`fit_least_squares`)."""
-    from kerasfactory.models import fit_least_squares
+    """Trains one model (or, for "auto", chooses one on validation); returns its validation and
+    test predictions and its figures."""
+    from kerasfactory.forecast import auto
+    from kerasfactory.models import build_model, fit_least_squares, has_closed_form
 
     train, val = data.datasets["train"].arrays(), data.datasets["val"].arrays()
+    (x_tr, m_tr), y_tr = train
+    hparams = json.loads(args.hparams)
+
+    def build(name, hp, compile=True):
+        model = build_model(
+            name, seq_len=SEQ_LEN, pred_len=data.pred_len, n_vars=x_tr.shape[-1], mark_dim=m_tr.shape[-1],
+            freq=data.freq, seed=seed, init=args.init, **hp,
+        )
+        model.compile(optimizer=keras.optimizers.Adam(args.lr, epsilon=args.adam_epsilon), loss=loss, metrics=["mse"])
+        return model
+
+    def fit(model, extra=()):
+        halvings = LRADJ[args.lradj]
+        callbacks = [
+            keras.callbacks.EarlyStopping("val_mse", patience=args.patience, restore_best_weights=True),
+            keras.callbacks.LearningRateScheduler(lambda epoch: args.lr * 0.5 ** halvings(epoch)),
+            *extra,
+        ]
+        return model.fit(list(train[0]), train[1], batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
+                         validation_data=val, callbacks=callbacks, verbose=args.verbose).history["val_mse"]
+
     start, cpu_start = time.perf_counter(), time.process_time()
-    fitted = fit_least_squares(model, train, val)
-    info = {
-        "model": "linear", "loss": "least squares", "seed": seed, "best_epoch": 1, "epochs_run": 1,
-        "train_s": time.perf_counter() - start, "train_cpu_s": time.process_time() - cpu_start,
-        "params": int(model.count_params()), "ridge_alpha": fitted["alpha"],
-    }
-    predict = lambda split: model.predict(list(data.datasets[split].arrays()[0]), batch_size=256, verbose=0)  # noqa: E731
-    return predict("val").astype("float64"), predict("test").astype("float64"), info
+    info = {"model": model_name, "loss": loss, "seed": seed, "best_epoch": 1, "epochs_run": 1}
+    if model_name == "auto":
+        model, (name, hp), table = auto.select(build, fit, train, val, budget_s=budget)
+        info.update(choice=auto.label(name, hp), candidates=table)
+    else:
+        model = build(model_name, hparams)
+        if has_closed_form(model):
+            fitted = fit_least_squares(model, train, val)
+            info.update(loss="least squares", ridge_alpha=fitted["alpha"])
+        else:
+            history = fit(model, [auto.time_budget(budget)])
+            info.update(best_epoch=int(history.index(min(history))) + 1, epochs_run=len(history))
+    info.update(train_s=time.perf_counter() - start, train_cpu_s=time.process_time() - cpu_start,
+                params=int(model.count_params()))
+    predict = lambda split: model.predict(  # noqa: E731
+        list(data.datasets[split].arrays()[0]), batch_size=256, verbose=0).astype("float64")
+    return predict("val"), predict("test"), info
 
 
 def run_one(args, pred_len, keras, np):
@@ -184,17 +155,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--csv", required=True, help="path to ETTh1.csv")
     parser.add_argument("--pred-len", type=int, nargs="+", default=[96])
-    parser.add_argument("--model", default="linear")
+    parser.add_argument("--model", default="auto", help="'auto' (chosen on validation) or a model name")
     parser.add_argument("--hparams", default="{}", help="JSON object of model hyperparameters")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--loss", default="mse", choices=["mse", "mae"])
+    parser.add_argument("--lradj", default="type1", choices=sorted(LRADJ), help="learning-rate schedule")
+    parser.add_argument("--adam-epsilon", type=float, default=1e-7, help="Keras' default; PyTorch's is 1e-8")
+    parser.add_argument("--init", default="torch", choices=["keras", "torch"],
+                        help="initial weights as Keras or as PyTorch draws them (build_model's init)")
     parser.add_argument("--ensemble", nargs="+", metavar="MODEL[:LOSS]",
                         help="train each of these (seeds --seed, --seed+1, ...) and average their forecasts")
-    parser.add_argument("--time-budget", type=float, default=540.0,
-                        help="CPU seconds / cores of training per horizon after which no new epoch starts")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="wall-clock seconds of gradient training per horizon (default: auto's budget)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2)
     parser.add_argument("--json", help="also write the results here")
@@ -207,8 +182,12 @@ def main(argv=None):
 
     from kerasfactory.models import MODELS
 
+    from kerasfactory.forecast import auto
+
+    if args.time_budget is None:
+        args.time_budget = auto.BUDGET_S
     for name, loss in members(args):
-        if name not in MODELS or loss not in ("mse", "mae"):
+        if name not in (*MODELS, "auto") or loss not in ("mse", "mae"):
             parser.exit(2, f"ett.py: models must be among {', '.join(MODELS)} with loss mse or mae, "
                            f"got {name!r}:{loss!r}\n")
     rows = [run_one(args, p, keras, np) for p in args.pred_len]
@@ -219,6 +198,10 @@ def main(argv=None):
           f"{'ensemble of ' + ' '.join(args.ensemble) if args.ensemble else 'model ' + args.model} {args.hparams}")
     print(f"{'model':<24}{'horizon':>8}{'MSE':>8}{'MAE':>8}{'val MSE':>9}{'epochs':>8}{'train s':>9}{'CPU s':>8}")
     for r in rows:
+        for c in r["members"][0].get("candidates", []) if not args.ensemble else []:
+            mark = "  <- chosen" if c["chosen"] else ("  skipped: " + c.get("reason", "")[:50] if c["fit"] == "skipped" else "")
+            print(f"{'  ' + c['candidate']:<24}{r['pred_len']:>8}{'':>16}{c['val_mse'] or float('nan'):>9.3f}"
+                  f"{'':>8}{c['train_s']:>9.1f}{mark}")
         for m in r["members"] if args.ensemble else []:
             print(f"{'  ' + m['model'] + ':' + m['loss']:<24}{r['pred_len']:>8}{m['mse']:>8.3f}{m['mae']:>8.3f}"
                   f"{m['val_mse']:>9.3f}{m['best_epoch']:>4}/{m['epochs_run']:<3}{m['train_s']:>9.1f}"

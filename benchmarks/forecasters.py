@@ -82,6 +82,19 @@ TSLIB = {
                  "lr": 1e-4},
     # No CycleLinear in TSLib: DLinear_ETTh1.sh's recipe (run.py's lr 1e-4), the model's own defaults.
     "linear": {"hparams": {}, "lr": 1e-4},
+    # No RLinear in TSLib (no RLinear_ETTh1.sh): DLinear_ETTh1.sh's recipe (run.py's lr 1e-4, batch 32),
+    # the model's own defaults (RevIN with affine, as the paper).
+    "rlinear": {"hparams": {}, "lr": 1e-4},
+    # DLinear_ETTh1.sh: nothing DLinear reads (its --e_layers, --d_layers, --factor are unused): run.py's
+    # --moving_avg 25, models/DLinear.py's individual=False, lr 1e-4.
+    "dlinear": {"hparams": {"moving_avg": 25, "individual": False}, "lr": 1e-4},
+    # TimeMixer_ETTh1.sh: --d_model 16 --d_ff 32 --e_layers 2 --down_sampling_layers 3 --down_sampling_window 2
+    # --down_sampling_method avg --learning_rate 0.01 (run.py: --dropout 0.1, --moving_avg 25,
+    # --decomp_method moving_avg, --channel_independence 1, --use_norm 1). Its --batch_size 128 is not
+    # followed: every model here runs at BATCH (32).
+    "timemixer": {"hparams": {"d_model": 16, "d_ff": 32, "n_layers": 2, "dropout": 0.1, "down_sampling_layers": 3,
+                              "down_sampling_window": 2, "down_sampling_method": "avg", "moving_avg": 25},
+                  "lr": 0.01},
 }
 
 
