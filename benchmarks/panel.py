@@ -50,7 +50,8 @@ def ett(args):
 
 
 def vic_elec(args):
-    return _tsdata("fpp3", "vic_elec"), dict(target="Demand", date_col="Time", tz="Etc/GMT-10"), "MS"
+    return (_tsdata("fpp3", "vic_elec"),
+            dict(target="Demand", date_col="Time", columns=["Temperature", "Demand"], tz="Etc/GMT-10"), "MS")
 
 
 def pedestrian(args):
