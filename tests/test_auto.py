@@ -85,6 +85,19 @@ def test_the_time_budget_stops_training_after_the_batch_that_spends_it():
     assert len(history.history["loss"]) == 1
 
 
+def test_candidates_narrow_the_choice_to_the_names_given():
+    fc = Forecaster(seq_len=SEQ, pred_len=PRED, candidates=["rlinear", "dlinear"], seed=1)
+    fc.fit(hourly(), target="load")
+    assert [r["candidate"] for r in fc.selection_] == ["rlinear", "dlinear"] and fc.model_name in ("rlinear", "dlinear")
+
+
+def test_bad_candidates_are_refused_naming_them():
+    with pytest.raises(UsageError, match=r"`candidates` must be names among .*got \['lstm'\]"):
+        Forecaster(candidates=["rlinear", "lstm"])
+    with pytest.raises(UsageError, match="model 'patchtst' is pinned"):
+        Forecaster("patchtst", candidates=["rlinear"])
+
+
 def test_hyperparameters_need_a_pinned_model():
     with pytest.raises(UsageError, match="d_model.*pinned model"):
         Forecaster(d_model=8)

@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import embeddings  # noqa: E402
 import forecasters  # noqa: E402
 import harness  # noqa: E402
+import panel  # noqa: E402
 
 from kerasfactory.models import MODELS, build_model  # noqa: E402
 
@@ -87,6 +88,23 @@ def test_embeddings_table_has_a_ratio_per_row_and_names_a_failed_backend():
     merged = embeddings.merge_rounds([{"a": {"ms": 1.0}}, {"error": "x"}, {"a": {"ms": 3.0}}])
     assert merged == {"a": {"ms": 2.0, "rounds_ms": [1.0, 3.0]}}
     assert embeddings.measure(lambda: None, 3, target_s=0.001, warmup=2)["ms"] >= 0
+
+
+def test_panel_table_marks_autos_choice_and_the_best_baseline():
+    row = {"series": "s", "pred_len": 24, "choice": "rlinear", "auto_mse": 0.2,
+           "mse": {"rlinear": 0.2, "dlinear": 0.3, "repeat last value": 0.5, "linear (ridge)": 0.4,
+                   "seasonal naive (period 24)": None},
+           "baselines": ["linear (ridge)", "repeat last value", "seasonal naive (period 24)"]}
+    lines = panel.markdown([row]).splitlines()
+    assert lines[0] == ("| series | H | auto (choice) | best baseline | rlinear | dlinear | repeat last value | "
+                        "linear (ridge) | seasonal naive (period 24) |")
+    assert lines[2] == "| s | 24 | 0.200 (rlinear) | 0.400 | **0.200** | 0.300 | 0.500 | 0.400 | n/a |"
+
+
+def test_panel_says_so_and_exits_2_without_the_ett_csv(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        panel.main(["--ett", str(tmp_path / "ETTh1.csv")])
+    assert info.value.code == 2 and "no ETTh1.csv" in capsys.readouterr().err
 
 
 def test_embeddings_and_forecasters_refuse_an_unknown_backend():

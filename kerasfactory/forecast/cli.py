@@ -104,6 +104,8 @@ def build_parser():
     fc.add_argument("--model", default=d["model"],
                     help="'auto' (fit the candidates, keep the best on validation) or a forecaster from "
                     "kerasfactory.models to pin, e.g. itransformer, patchtst, timemixer, rlinear (default: %(default)s)")
+    fc.add_argument("--candidates", type=_columns, metavar="M1,M2",
+                    help="with --model auto, the model names to choose among (default: all its candidates)")
     fc.add_argument("--time-budget", type=_seconds, default=d["time_budget"], metavar="SECONDS",
                     help="with --model auto, wall-clock seconds its neural candidates share (default: %(default)s)")
     fc.add_argument("--hparam", type=_hparam, action="append", default=[], metavar="NAME=VALUE",

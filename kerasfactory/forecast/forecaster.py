@@ -92,6 +92,8 @@ class Forecaster:
             lower validation loss than Keras' Glorot draw in our measurements).
         verbose: Keras' `fit` verbosity (0: silent).
         time_budget: with "auto", the wall-clock seconds its neural candidates share.
+        candidates: with "auto", the model names to choose among (default: every candidate of
+            `kerasfactory.forecast.auto`, e.g. `["rlinear", "patchtst"]` keeps those).
         **hparams: the model's hyperparameters (e.g. `d_model=64, n_layers=1`); a pinned
             model only.
 
@@ -116,7 +118,7 @@ class Forecaster:
     def __init__(self, model=DEFAULTS["model"], *, seq_len=DEFAULTS["seq_len"], pred_len=DEFAULTS["pred_len"],
                  features=DEFAULTS["features"], batch_size=DEFAULTS["batch_size"], epochs=DEFAULTS["epochs"],
                  learning_rate=DEFAULTS["learning_rate"], patience=DEFAULTS["patience"], seed=DEFAULTS["seed"],
-                 verbose=0, time_budget=DEFAULTS["time_budget"], **hparams):
+                 verbose=0, time_budget=DEFAULTS["time_budget"], candidates=None, **hparams):
         if not isinstance(model, str):
             raise UsageError(f"`model` must be 'auto' or a model name such as 'itransformer', got {model!r}.")
         if model == "auto" and hparams:
@@ -126,6 +128,14 @@ class Forecaster:
             )
         if isinstance(time_budget, bool) or not isinstance(time_budget, (int, float)) or not time_budget >= 0:
             raise UsageError(f"`time_budget` must be a number of seconds >= 0, got {time_budget!r}.")
+        known = sorted({name for name, _ in (*auto.CLOSED_FORM, *auto.NEURAL)})
+        if candidates is not None:
+            candidates = [candidates] if isinstance(candidates, str) else list(candidates)
+            unknown = [c for c in candidates if c not in known]
+            if unknown or not candidates:
+                raise UsageError(f"`candidates` must be names among {', '.join(known)}, got {unknown or candidates!r}.")
+            if model != "auto":
+                raise UsageError(f"`candidates` are what model='auto' chooses among; model {model!r} is pinned.")
         if features not in FEATURES:
             raise UsageError(f"`features` must be one of {', '.join(FEATURES)}, got {features!r}.")
         if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
@@ -144,6 +154,7 @@ class Forecaster:
         self.verbose = verbose
         self.hparams = dict(hparams)
         self.time_budget = float(time_budget)
+        self.candidates = candidates
         self.selection_ = None
         self.model_ = None
         self._model_path = None
@@ -298,6 +309,9 @@ class Forecaster:
             self.model_ = model
             self._fit([*self.default_callbacks(), *extra], verbose)
 
+        if self.candidates is not None:
+            keep = lambda pool: tuple(c for c in pool if c[0] in self.candidates)  # noqa: E731
+            options = {"closed_form": keep(auto.CLOSED_FORM), "neural": keep(auto.NEURAL), **options}
         model, (name, hparams), table = auto.select(
             self._build, train, data.datasets["train"].arrays(), data.datasets["val"].arrays(),
             budget_s=self.time_budget, **options,

@@ -103,6 +103,7 @@ def make_forecaster(args):
         args.model, seq_len=args.seq_len, pred_len=args.pred_len, features=args.features,
         batch_size=args.batch_size, epochs=args.epochs, learning_rate=args.learning_rate,
         patience=args.patience, seed=args.seed, time_budget=getattr(args, "time_budget", DEFAULTS["time_budget"]),
+        candidates=getattr(args, "candidates", None),
         **dict(args.hparam),
     )
 
