@@ -14,6 +14,7 @@ from kerasfactory.models.closed_form import fit_least_squares, has_closed_form
 from kerasfactory.models.dlinear import build_dlinear
 from kerasfactory.models.linear import build_linear
 from kerasfactory.models.patchtst import build_patchtst
+from kerasfactory.models.quantile_head import QuantileHead, model_quantiles, with_quantiles
 from kerasfactory.models.rlinear import build_rlinear
 from kerasfactory.models.timemixer import build_timemixer
 from kerasfactory.models.transformer import build_transformer
@@ -31,7 +32,7 @@ MODELS = {
 
 def build_model(
     name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
-    future_marks=False, future_dim=0, future_mask=False, init="keras", **hparams,
+    future_marks=False, future_dim=0, future_mask=False, init="keras", quantiles=None, **hparams,
 ):
     """Builds the forecaster `name` (a key of `MODELS`), uncompiled.
 
@@ -51,6 +52,9 @@ def build_model(
     their zero biases as PyTorch's `nn.Linear` does, `U(+-1/sqrt(fan_in))`
     (`kerasfactory.models.torch_init`), from `seed`: Time-Series-Library's
     starting point.
+    `quantiles` (sorted levels in (0, 1)) wraps the model with
+    `with_quantiles`: output `(batch, pred_len, n_out, n_q)`, the point
+    forecast as the median, levels that never cross.
     `hparams` are the model's hyperparameters, the keywords of its
     `build_*` (with their defaults there); an unknown name is a `TypeError`
     listing the valid ones.
@@ -81,10 +85,12 @@ def build_model(
         future_mask=future_mask,
         **hparams,
     )
-    return torch_init.reinitialise(model, seed) if init == "torch" else model
+    model = torch_init.reinitialise(model, seed) if init == "torch" else model
+    return model if quantiles is None else with_quantiles(model, quantiles)
 
 
 __all__ = [
     "MODELS", "build_model", "build_itransformer", "build_linear", "build_patchtst", "build_timemixer",
     "build_transformer", "build_rlinear", "build_dlinear", "fit_least_squares", "has_closed_form",
+    "QuantileHead", "model_quantiles", "with_quantiles",
 ]
