@@ -54,6 +54,21 @@ def _hparam(text):
     return key.strip(), value
 
 
+def _quantiles(text):
+    """`0.1,0.5,0.9` -> (0.1, 0.5, 0.9), checked by `kerasfactory.quantiles.check_quantiles`."""
+    from kerasfactory.quantiles import check_quantiles
+
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated numbers in (0, 1) such as 0.1,0.5,0.9, got {text!r}") from None
+    try:
+        return check_quantiles(values)
+    except (TypeError, ValueError) as err:
+        raise argparse.ArgumentTypeError(f"{err} (from {text!r})") from None
+
+
 def _seconds(text):
     try:
         value = float(text)
@@ -110,6 +125,13 @@ def build_parser():
                     help="with --model auto, wall-clock seconds its neural candidates share (default: %(default)s)")
     fc.add_argument("--hparam", type=_hparam, action="append", default=[], metavar="NAME=VALUE",
                     help="model hyperparameter, repeatable, e.g. --hparam d_model=64 --hparam n_layers=1")
+    fc.add_argument("--quantiles", type=_quantiles, metavar="Q1,Q2,...",
+                    help="also forecast these quantile levels, e.g. 0.1,0.5,0.9: the point model is fitted as "
+                    "without them, then given a quantile head (normal spread scaled by each input window) whose "
+                    "central intervals (q, 1-q) are calibrated per horizon step on the validation split; "
+                    "metrics.json gets pinball, crps and coverage per method (default: point forecasts only)")
+    fc.add_argument("--no-calibrate", dest="calibrate", action="store_false",
+                    help="with --quantiles, keep the head's initial normal spread (no conformal calibration)")
     fc.add_argument("--epochs", type=_positive, default=d["epochs"], help="maximum epochs (default: %(default)s)")
     fc.add_argument("--batch-size", type=_positive, default=d["batch_size"], help="(default: %(default)s)")
     fc.add_argument("--learning-rate", type=_learning_rate, default=d["learning_rate"], help="Adam (default: %(default)s)")
@@ -131,7 +153,8 @@ def build_parser():
         description="Forecast the pred_len steps after each series' last observed target in --csv with "
         "a model.keras written by `kerasfactory forecast` (its config.json or forecaster.json beside "
         "it). Rows after the last observed target (target empty) are the future rows: a model trained "
-        "with --future-cols needs those columns filled there for every forecast step.",
+        "with --future-cols needs those columns filled there for every forecast step. A model trained "
+        "with --quantiles also writes a <target>_q<level> column per level.",
     )
     pr.add_argument("--model", required=True, help="path to DIR/model.keras of a forecast run (or DIR)")
     pr.add_argument("--csv", help="series to continue, with the run's columns (and id column), plus the "
@@ -139,6 +162,9 @@ def build_parser():
     pr.add_argument("--date-col", help="timestamp column (default: the run's)")
     pr.add_argument("--fill", choices=FILLS, help="fill missing values instead of refusing them")
     pr.add_argument("--out", help="CSV to write (default: predictions.csv beside the model)")
+    pr.add_argument("--quantiles", type=_quantiles, metavar="Q1,Q2,...",
+                    help="check that the saved model forecasts these levels (it always writes the ones it was "
+                    "trained with, as <target>_q<level> columns; they cannot be changed here)")
     pr.set_defaults(func=_predict)
 
     ho = commands.add_parser(

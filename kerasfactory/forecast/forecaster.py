@@ -94,6 +94,13 @@ class Forecaster:
         time_budget: with "auto", the wall-clock seconds its neural candidates share.
         candidates: with "auto", the model names to choose among (default: every candidate of
             `kerasfactory.forecast.auto`, e.g. `["rlinear", "patchtst"]` keeps those).
+        quantiles: quantile levels to forecast too, e.g. `(0.1, 0.5, 0.9)` (sorted, distinct, in
+            (0, 1)); None (default) for point forecasts only. The point model is fitted and
+            chosen exactly as without them; it is then wrapped with a quantile head at its
+            initial spread (normal quantiles times each input window's standard deviation), and
+            `predict` / `evaluate` add the levels (see `kerasfactory.forecast.intervals`).
+        calibrate: with `quantiles`, widen or narrow each central interval `(q, 1 - q)` per
+            horizon step by split-conformal calibration on the validation windows (`conformal_`).
         **hparams: the model's hyperparameters (e.g. `d_model=64, n_layers=1`); a pinned
             model only.
 
@@ -105,6 +112,8 @@ class Forecaster:
         history_: the per-epoch training logs.
         selection_: with "auto", one dict per candidate (`candidate`, `model`, `hparams`,
             `fit`, `val_mse`, `train_s`, `chosen`); `model_name` and `hparams` become the choice's.
+        point_model_: with `quantiles`, the fitted point model that `model_` wraps (after `fit`).
+        conformal_: with `quantiles` and `calibrate`, `fit_conformal`'s adjustment (saved).
 
     Example (see docs/python-api.md for a run):
 
@@ -118,7 +127,10 @@ class Forecaster:
     def __init__(self, model=DEFAULTS["model"], *, seq_len=DEFAULTS["seq_len"], pred_len=DEFAULTS["pred_len"],
                  features=DEFAULTS["features"], batch_size=DEFAULTS["batch_size"], epochs=DEFAULTS["epochs"],
                  learning_rate=DEFAULTS["learning_rate"], patience=DEFAULTS["patience"], seed=DEFAULTS["seed"],
-                 verbose=0, time_budget=DEFAULTS["time_budget"], candidates=None, **hparams):
+                 verbose=0, time_budget=DEFAULTS["time_budget"], candidates=None, quantiles=None, calibrate=True,
+                 **hparams):
+        from kerasfactory.forecast import intervals
+
         if not isinstance(model, str):
             raise UsageError(f"`model` must be 'auto' or a model name such as 'itransformer', got {model!r}.")
         if model == "auto" and hparams:
@@ -155,6 +167,19 @@ class Forecaster:
         self.hparams = dict(hparams)
         self.time_budget = float(time_budget)
         self.candidates = candidates
+        self.quantiles = intervals.check(quantiles, UsageError)
+        if not isinstance(calibrate, (bool, np.bool_)):
+            raise UsageError(f"`calibrate` must be True or False, got {calibrate!r}.")
+        self.calibrate = bool(calibrate)
+        if self.quantiles is not None and self.calibrate:
+            alone = intervals.unpaired(self.quantiles)
+            if alone:
+                raise UsageError(
+                    f"Calibration widens central intervals (q, 1 - q): `quantiles` {list(alone)} have no partner "
+                    f"among {list(self.quantiles)}; add it (e.g. {round(1 - alone[0], 10)}) or pass calibrate=False."
+                )
+        self.point_model_ = None
+        self.conformal_ = None
         self.selection_ = None
         self.model_ = None
         self._model_path = None
@@ -221,6 +246,7 @@ class Forecaster:
         (the candidates are built as `train` fits them)."""
         if self.data_ is None:
             raise UsageError("Call fit (or prepare) with data before building the model.")
+        self.point_model_ = self.conformal_ = None
         if self.model_name == "auto":
             return None
         try:
@@ -275,14 +301,29 @@ class Forecaster:
         from kerasfactory.models import fit_least_squares, has_closed_form
 
         data = self.data_
+        if self.point_model_ is not None:  # trained before: train the point model again, then wrap it anew
+            self.model_, self.point_model_, self.conformal_ = self.point_model_, None, None
         if self.model_name == "auto":
-            return self.select(verbose=verbose)
-        if has_closed_form(self.model_):
+            self.select(verbose=verbose)
+        elif has_closed_form(self.model_):
             fitted = fit_least_squares(self.model_, data.datasets["train"].arrays(), data.datasets["val"].arrays())
             self.history_ = [{"val_loss": fitted["val_mse"], "ridge_alpha": fitted["alpha"]}]
-            return self.history_
-        self.history_ = self._fit(self.default_callbacks() if callbacks is None else callbacks, verbose)
+        else:
+            self.history_ = self._fit(self.default_callbacks() if callbacks is None else callbacks, verbose)
+        self._add_intervals()
         return self.history_
+
+    def _add_intervals(self):
+        """With `quantiles`: wraps the fitted point model (`point_model_`) with the quantile head and,
+        with `calibrate`, fits the conformal adjustment on the validation windows (`conformal_`)."""
+        if self.quantiles is None:
+            return
+        from kerasfactory.forecast import intervals
+
+        self.point_model_ = self.model_
+        self.model_ = intervals.wrap(self.point_model_, self.quantiles, self.data_.target_index)
+        if self.calibrate:
+            self.conformal_ = intervals.calibrate(self.model_, self.data_.datasets["val"].arrays(), self.quantiles)
 
     def _fit(self, callbacks, verbose):
         """Gradient training of `model_` with `callbacks`; returns the per-epoch logs."""
@@ -361,27 +402,49 @@ class Forecaster:
             raise UsageError(f"{what} needs a fitted Forecaster: call fit first"
                              + ("." if data else " (or Forecaster.load)."))
 
-    def test_predictions(self):
+    def test_predictions(self, quantiles=False):
         """The model's scaled predictions on every test window, `(windows, pred_len, outputs)`, and
-        the true values."""
+        the true values. With `quantiles=True` (a Forecaster with `quantiles`), also the calibrated
+        quantile predictions `(windows, pred_len, outputs, n_q)`: `(pred, y, pred_q)`; `pred` is
+        then the point model's forecast, the head's centre."""
         self._require("test_predictions")
+        if quantiles and self.quantiles is None:
+            raise UsageError("test_predictions(quantiles=True) needs a Forecaster built with `quantiles`.")
         dataset = self.data_.datasets["test"]
         inputs, y = dataset.arrays()
         # Under data parallelism the test split's last batch is padded; keep the real windows.
-        pred = np.asarray(self.model_.predict(dataset, verbose=0))[:len(y)]
-        return pred, y
+        if self.quantiles is None:
+            pred = np.asarray(self.model_.predict(dataset, verbose=0))[:len(y)]
+            return pred, y
+        from kerasfactory.forecast import intervals
+
+        pred, pred_q = intervals.predict_both(self.model_, dataset, self.conformal_, n=len(y))
+        return (pred, y, pred_q) if quantiles else (pred, y)
 
     def evaluate(self, baselines=True):
         """Test-split errors of the model (and of three baselines): overall (`"metrics"`), per
         series (`"per_series"`, long tables) and on the forecast steps that fall on a holiday
         (`"holiday_days"`, with `holidays`); MSE and MAE scaled and in original units. The
-        scaled predictions per test window are in `"predictions"`, the true values in `"y"`."""
+        scaled predictions per test window are in `"predictions"`, the true values in `"y"`.
+
+        With `quantiles`, the point predictions are the point model's (the same errors as
+        without), and `"intervals"` holds per row (`"model"`, each baseline; None for a baseline
+        without a forecast) `pinball`, `crps`, `coverage`, `coverage_per_step`, `mean_width`,
+        `mean_width_per_step` on the target column in scaled units
+        (`kerasfactory.forecast.intervals.score`); the baselines' intervals come from their
+        validation residuals. The quantile predictions are in `"quantile_predictions"`."""
+        from kerasfactory.forecast import intervals
         from kerasfactory.forecast.baselines import LinearBaseline, repeat_last, seasonal_naive
         from kerasfactory.time_features import seasonal_period
 
         self._require("evaluate")
         data = self.data_
-        pred, y = self.test_predictions()
+        if self.quantiles is None:
+            pred, y = self.test_predictions()
+        else:
+            pred, y, pred_q = self.test_predictions(quantiles=True)
+            quantile_preds = {"model": pred_q}
+            (xv, *_), yv = data.datasets["val"].arrays()
         preds = {"model": pred}
         extra = {}
         if baselines:
@@ -393,6 +456,21 @@ class Forecaster:
             linear = LinearBaseline().fit(data.datasets["train"].arrays(), data.datasets["val"].arrays())
             preds["linear (ridge)"] = linear.predict(x)
             extra = {"ridge_alpha": linear.alpha, "seasonal_period": period}
+            if self.quantiles is not None:  # each baseline's validation forecasts, as its test ones above
+                val_preds = {
+                    "repeat last value": repeat_last(xv, outputs, data.pred_len),
+                    f"seasonal naive (period {period})": seasonal_naive(xv, outputs, data.pred_len, period),
+                    "linear (ridge)": linear.predict(xv),
+                }
+                for name, val_pred in val_preds.items():
+                    quantile_preds[name] = intervals.baseline_quantiles(val_pred, yv, preds[name], self.quantiles)
+        if self.quantiles is not None:
+            t = data.target_output
+            extra["intervals"] = {
+                name: None if q is None else intervals.score(q, y, self.quantiles, t)
+                for name, q in quantile_preds.items()
+            }
+            extra["quantile_predictions"] = quantile_preds
         return {**score_predictions(data, preds, y), **extra, "predictions": preds, "y": y}
 
     # -- predicting ------------------------------------------------------------------------
@@ -407,7 +485,8 @@ class Forecaster:
 
         Returns:
             A DataFrame `[id_col,] date_col, <outputs>` in original units, `pred_len` rows per
-            series.
+            series. With `quantiles`, each output column `c` (the point forecast, the median or
+            centre) is followed by `c_q0.1`, ... (one per level, calibrated, never crossing).
         """
         self._require("predict", data=False)
         s = self.settings_
@@ -472,7 +551,14 @@ class Forecaster:
             rows.append((series, steps, mean, scale))
         names = ["x", "x_mark"] + (["y_mark"] if s["future_marks"] else []) + (["x_future"] if s["future_cols"] else [])
         model_inputs = [np.stack(batch[n]) for n in names]
-        pred = np.asarray(self._model().predict(model_inputs, verbose=0, batch_size=self.batch_size))
+        if self.quantiles is None:
+            pred = np.asarray(self._model().predict(model_inputs, verbose=0, batch_size=self.batch_size))
+            pred_q = None
+        else:
+            from kerasfactory.forecast import intervals
+
+            pred, pred_q = intervals.predict_both(self._model(), model_inputs, self.conformal_,
+                                                  batch_size=self.batch_size)
         out_index = [s["used"].index(c) for c in s["outputs"]]
         frames = []
         for k, (series, steps, mean, scale) in enumerate(rows):
@@ -481,7 +567,10 @@ class Forecaster:
             if s["id_col"] is not None:
                 frame[s["id_col"]] = [series.id] * pred_len
             frame[s["date_col"]] = steps
-            frame.update({c: values[:, j] for j, c in enumerate(s["outputs"])})
+            for j, c in enumerate(s["outputs"]):
+                frame[c] = values[:, j]
+                for i, q in enumerate(self.quantiles if pred_q is not None else ()):
+                    frame[intervals.column_name(c, q)] = pred_q[k][:, j, i] * scale[out_index][j] + mean[out_index][j]
             frames.append(pd.DataFrame(frame))
         return pd.concat(frames, ignore_index=True)
 
@@ -491,7 +580,7 @@ class Forecaster:
         """Everything `load` needs besides the weights, as a JSON-friendly dict."""
         from kerasfactory import __version__
 
-        return {
+        config = {
             "format": FORMAT, "version": 1, "kerasfactory_version": __version__,
             "model": self.model_name, "hparams": self.hparams,
             "options": {
@@ -503,6 +592,10 @@ class Forecaster:
             "data": self.settings_,
             "scalers": list(self.scalers_.values()),
         }
+        if self.quantiles is not None:  # model.keras holds the wrapped model; the adjustment is here
+            config["options"].update(quantiles=list(self.quantiles), calibrate=self.calibrate)
+            config["conformal"] = self.conformal_
+        return config
 
     def save(self, path):
         """Writes `model.keras` and `forecaster.json` into the folder `path` (created if needed;
@@ -560,6 +653,7 @@ class Forecaster:
         fc = cls(config["model"], **options, **config.get("hparams", {}))
         fc.settings_ = config["data"]
         fc.scalers_ = {_key(s["id"]): s for s in config["scalers"]}
+        fc.conformal_ = config.get("conformal")
         fc._model_path = model_path
         if not lazy:
             fc._model()

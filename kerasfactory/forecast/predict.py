@@ -44,6 +44,15 @@ def run_predict(args, stdout=None):
     if os.path.isdir(out):
         raise UsageError(f"--out {out!r} is a folder; give the path of the CSV to write.")
     fc = Forecaster.load(args.model, lazy=True)
+    asked = getattr(args, "quantiles", None)
+    if asked is not None and (fc.quantiles is None or tuple(asked) != tuple(fc.quantiles)):
+        have = ("it was trained without quantiles (point forecasts only)" if fc.quantiles is None
+                else f"it was trained with {', '.join(f'{q:g}' for q in fc.quantiles)}")
+        raise UsageError(
+            f"--quantiles {','.join(f'{q:g}' for q in asked)}: the saved model forecasts the quantile levels it "
+            f"was trained with, and {have}; drop --quantiles, or train a model with these levels "
+            "(`kerasfactory forecast --quantiles ...`)."
+        )
     frame = fc.predict(path, date_col=args.date_col, fill=args.fill, name=name)
     report.write_csv(out, frame)
     print(frame.to_string(index=False), file=stdout)

@@ -63,6 +63,28 @@ def table(rows, target, unit, title=None):
     return "\n".join([title or f"Test split, target {target!r}:", *_aligned(header, lines)])
 
 
+def interval_table(rows, target, calibrated=True):
+    """Prediction intervals per method: pinball loss, CRPS and the coverage of each central
+    interval (nominal level in the header), on the target in scaled units."""
+    levels = next((list(m["coverage"]) for m in rows.values() if m and "coverage" in m), [])
+    header = ["method", "pinball", "CRPS", *[f"coverage {level}" for level in levels]]
+    lines = [[name, _fmt(m.get("pinball"), ".4f"), _fmt(m.get("crps"), ".4f"),
+              *[_fmt(m.get("coverage", {}).get(level), ".3f") for level in levels]]
+             if m and "pinball" in m else [name, "n/a", "n/a", *["n/a"] * len(levels)]
+             for name, m in rows.items()]
+    how = ("model's calibrated on validation" if calibrated else "model's not calibrated") + \
+        ", baselines' from validation residuals"
+    return "\n".join([f"Prediction intervals, test split, target {target!r} (scaled units; {how}):",
+                      *_aligned(header, lines)])
+
+
+def _shade_bands(ax, dates, bands, label=True):
+    """The model's central intervals (outermost first, lighter), `[(level, lower, upper)]`."""
+    for k, (level, lower, upper) in enumerate(bands):
+        ax.fill_between(dates, lower, upper, color="tab:red", alpha=0.12 + 0.1 * k, linewidth=0,
+                        label=f"model {level} interval" if label else None)
+
+
 def selection_table(candidates):
     """`model="auto"`'s candidates: how each was fitted, its validation MSE and training time."""
     header = ["candidate", "fit", "val MSE (scaled)", "train s", ""]
@@ -103,7 +125,8 @@ def _shade_holidays(ax, days):
 
 def plot_test_period(path, panels, closeups, target, unit, time_label, holiday_code=None):
     """The whole test period per series (`panels`: dates, actual, forecast, holidays), and
-    below it a few forecast windows up close (`closeups`: inputs, truth, forecasts)."""
+    below it a few forecast windows up close (`closeups`: inputs, truth, forecasts); each may
+    hold `bands`, the model's central intervals `[(level, lower, upper)]`, shaded."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -118,6 +141,7 @@ def plot_test_period(path, panels, closeups, target, unit, time_label, holiday_c
     for i, panel in enumerate(panels):
         ax = fig.add_subplot(grid[i, :])
         _shade_holidays(ax, panel["holidays"])
+        _shade_bands(ax, panel["dates"], panel.get("bands", []))
         ax.plot(panel["dates"], panel["actual"], color="black", linewidth=0.6, label="actual")
         ax.plot(panel["dates"], panel["forecast"], color="tab:red", linewidth=0.6, alpha=0.8,
                 label="model forecast (every pred_len-th window)")
@@ -129,6 +153,7 @@ def plot_test_period(path, panels, closeups, target, unit, time_label, holiday_c
     for c, close in enumerate(closeups):
         ax = fig.add_subplot(grid[rows - 1, c])
         ax.plot(close["input_dates"], close["input_values"], color="0.3", label="input window")
+        _shade_bands(ax, close["future_dates"], close.get("bands", []))
         ax.plot(close["future_dates"], close["truth"], color="black", linestyle="--", label="true future")
         styles = [("tab:red", 2.0), ("tab:blue", 1.0), ("tab:green", 1.0), ("tab:purple", 1.0)]
         for (name, values), (color, width) in zip(close["forecasts"].items(), styles):

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from kerasfactory.data import vic_elec
-from kerasfactory.forecast import report
+from kerasfactory.forecast import intervals, report
 from kerasfactory.forecast.forecaster import DEFAULTS, Forecaster, UsageError
+from kerasfactory.quantiles import central_pairs, level_name
 
 __all__ = ["UsageError", "run_forecast"]
 
@@ -104,6 +105,7 @@ def make_forecaster(args):
         batch_size=args.batch_size, epochs=args.epochs, learning_rate=args.learning_rate,
         patience=args.patience, seed=args.seed, time_budget=getattr(args, "time_budget", DEFAULTS["time_budget"]),
         candidates=getattr(args, "candidates", None),
+        quantiles=getattr(args, "quantiles", None), calibrate=getattr(args, "calibrate", True),
         **dict(args.hparam),
     )
 
@@ -142,8 +144,10 @@ def callbacks(args, fc, backup):
     ]
 
 
-def forecasts_frame(data, predictions, y, variants_pred=None):
-    """Target forecasts in original units for every pred_len-th test window of each series."""
+def forecasts_frame(data, predictions, y, variants_pred=None, quantile_pred=None, quantiles=None):
+    """Target forecasts in original units for every pred_len-th test window of each series; with
+    `quantile_pred` (the model's, `(windows, pred_len, outputs, n_q)`), a `model_q<level>` column
+    per level of `quantiles`."""
     mean, scale = data.target_scales("test")
     t = data.target_output
     ds = data.datasets["test"]
@@ -166,15 +170,31 @@ def forecasts_frame(data, predictions, y, variants_pred=None):
     for name, pred in predictions.items():
         if pred is not None:
             rows[name] = unscale(pred)
+        if name == "model" and quantile_pred is not None:
+            for i, q in enumerate(quantiles):
+                rows[intervals.column_name("model", q)] = unscale(quantile_pred[..., i])
     for name, pred in (variants_pred or {}).items():
         rows[f"model ({name})"] = unscale(pred)
     return pd.DataFrame(rows)
 
 
-def plot(data, predictions, y, path, source, variants_pred=None, max_series=3, max_windows=3):
+def _bands(quantile_pred, quantiles, rows, t, scale, mean):
+    """The model's central intervals `[(level, lower, upper)]` (outermost first) in original units
+    for the windows `rows` (an index array, flattened over steps, or one window)."""
+    if quantile_pred is None:
+        return []
+    s, m = (scale[rows, None], mean[rows, None]) if np.ndim(rows) else (scale[rows], mean[rows])
+    return [(level_name(quantiles[i], quantiles[j]),
+             (quantile_pred[rows, :, t, i] * s + m).ravel(), (quantile_pred[rows, :, t, j] * s + m).ravel())
+            for i, j in central_pairs(quantiles)]
+
+
+def plot(data, predictions, y, path, source, variants_pred=None, max_series=3, max_windows=3,
+         quantile_pred=None, quantiles=None):
     """The whole test period of (up to `max_series`) series, with the model's forecasts from
     every pred_len-th window and the holidays shaded; below, up to `max_windows` windows up
-    close, those whose forecast steps hold a holiday first, with every ablation run."""
+    close, those whose forecast steps hold a holiday first, with every ablation run. With
+    `quantile_pred`, the model's central intervals are shaded."""
     mean, scale = data.target_scales("test")
     t = data.target_output
     j = data.inputs.index(data.target)
@@ -193,6 +213,7 @@ def plot(data, predictions, y, path, source, variants_pred=None, max_series=3, m
             "actual": (y[windows, :, t] * scale[windows, None] + mean[windows, None]).ravel(),
             "forecast": (predictions["model"][windows, :, t] * scale[windows, None] + mean[windows, None]).ravel(),
             "holidays": holiday_days,
+            "bands": _bands(quantile_pred, quantiles, windows, t, scale, mean),
         })
     # Close-ups: windows whose forecast starts on a holiday's midnight (else evenly spaced ones).
     candidates = []
@@ -229,6 +250,7 @@ def plot(data, predictions, y, path, source, variants_pred=None, max_series=3, m
             "future_dates": pd.DatetimeIndex(steps[w]),
             "truth": y[w, :, t] * s + m,
             "forecasts": forecasts,
+            "bands": _bands(quantile_pred, quantiles, w, t, scale, mean),
         })
     report.plot_test_period(path, panels, closeups, data.target, source["units"].get(data.target),
                             source["tz_label"], holiday_code=data.eval_holidays)
@@ -390,6 +412,10 @@ def run_forecast(args, argv=(), stdout=None):
             print("\n" + report.selection_table(main.selection_), file=stdout, flush=True)
     scores = main.evaluate()
     predictions, y = scores.pop("predictions"), scores.pop("y")
+    quantile_pred = (scores.pop("quantile_predictions", None) or {}).get("model")
+    for name, entry in scores.pop("intervals", {}).items():  # pinball, crps, coverage: beside mse, mae
+        if entry is not None and scores["metrics"].get(name) is not None:
+            scores["metrics"][name].update(intervals.metrics_entry(entry))
     for name, run in runs.items():
         if name != full_name:
             run["scores"] = run["fc"].evaluate(baselines=False)
@@ -401,6 +427,8 @@ def run_forecast(args, argv=(), stdout=None):
     data = main.data_
     unit = source["units"].get(data.target)
     print("\n" + report.table(scores["metrics"], data.target, unit), file=stdout, flush=True)
+    if main.quantiles is not None:
+        print("\n" + report.interval_table(scores["metrics"], data.target, main.calibrate), file=stdout, flush=True)
     if scores.get("holiday_steps"):
         print("\n" + report.table(scores["holiday_days"], data.target, unit,
                                   title=f"Test forecast steps on {data.eval_holidays} holidays "
@@ -416,8 +444,10 @@ def run_forecast(args, argv=(), stdout=None):
               file=stdout, flush=True)
 
     main.save(out)
-    report.write_csv(os.path.join(out, "test_forecasts.csv"), forecasts_frame(data, predictions, y, variant_preds))
-    plot(data, predictions, y, os.path.join(out, "forecast.png"), source, variant_preds)
+    report.write_csv(os.path.join(out, "test_forecasts.csv"),
+                     forecasts_frame(data, predictions, y, variant_preds, quantile_pred, main.quantiles))
+    plot(data, predictions, y, os.path.join(out, "forecast.png"), source, variant_preds,
+         quantile_pred=quantile_pred, quantiles=main.quantiles)
     history = runs[full_name]["history"]
     metrics = scores["metrics"]
     result = {
@@ -481,7 +511,8 @@ def report_resume_args(args):
         )
     saved = config["options"]
     saved.update(out=args.out, resume=True)
-    for name in ("id_col", "future_cols", "holidays", "events", "ablation"):
+    for name in ("id_col", "future_cols", "holidays", "events", "ablation", "quantiles"):
         saved.setdefault(name, None)
+    saved.setdefault("calibrate", True)
     return argparse.Namespace(**saved)
 
