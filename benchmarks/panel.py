@@ -99,7 +99,8 @@ def run_one(args, series, pred_len):
                                  auto.time_budget(args.time_budget / len(auto.NEURAL))])
     transformer_s = time.monotonic() - start
     preds["transformer"] = np.asarray(transformer.test_predictions()[0])
-    baselines = {k: v for k, v in scores["predictions"].items() if k != "model"}
+    # One column per method across series: "seasonal naive (period 48)" is "seasonal naive" in the table.
+    baselines = {k.split(" (period")[0]: v for k, v in scores["predictions"].items() if k != "model"}
     metrics = score_predictions(data, {**preds, **baselines}, y)["metrics"]
 
     def mse(m):
@@ -114,7 +115,7 @@ def run_one(args, series, pred_len):
         "mse": {name: mse(m) for name, m in metrics.items()},
         "val_mse": {r["candidate"]: r["val_mse"] for r in fc.selection_},
         "train_s": {**{r["candidate"]: r["train_s"] for r in fc.selection_}, "transformer": transformer_s},
-        "auto_s": auto_s, "baselines": sorted(baselines),
+        "auto_s": auto_s, "baselines": sorted(baselines), "seasonal_period": scores.get("seasonal_period"),
     }
 
 
@@ -124,9 +125,9 @@ def markdown(rows):
     header = ["series", "H", "auto (choice)", "best baseline", *methods]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
-        base = min((r["mse"][b] for b in r["baselines"] if r["mse"][b] is not None), default=None)
-        cells = [f"**{r['mse'][m]:.3f}**" if m == r["choice"] else ("n/a" if r["mse"][m] is None else f"{r['mse'][m]:.3f}")
-                 for m in methods]
+        base = min((r["mse"][b] for b in r["baselines"] if r["mse"].get(b) is not None), default=None)
+        cells = [f"**{r['mse'][m]:.3f}**" if m == r["choice"] else
+                 ("n/a" if r["mse"].get(m) is None else f"{r['mse'][m]:.3f}") for m in methods]
         lines.append(f"| {r['series']} | {r['pred_len']} | {r['auto_mse']:.3f} ({r['choice']}) | "
                      f"{'n/a' if base is None else f'{base:.3f}'} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -152,11 +153,11 @@ def main(argv=None):
         for pred_len in args.pred_len:
             rows.append(run_one(args, series, pred_len))
             print(json.dumps({k: rows[-1][k] for k in ("series", "pred_len", "choice", "auto_mse")}), flush=True)
+            if args.json:  # after every row, so a long run keeps what it has measured
+                with open(args.json, "w") as f:
+                    json.dump({"backend": keras.backend.backend(), "args": vars(args), "rows": rows}, f, indent=2)
     table = markdown(rows)
     print(f"\nbackend {keras.backend.backend()}, time budget {args.time_budget:g} s\n\n{table}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"backend": keras.backend.backend(), "args": vars(args), "rows": rows}, f, indent=2)
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(table + "\n")

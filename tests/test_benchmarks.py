@@ -93,12 +93,14 @@ def test_embeddings_table_has_a_ratio_per_row_and_names_a_failed_backend():
 def test_panel_table_marks_autos_choice_and_the_best_baseline():
     row = {"series": "s", "pred_len": 24, "choice": "rlinear", "auto_mse": 0.2,
            "mse": {"rlinear": 0.2, "dlinear": 0.3, "repeat last value": 0.5, "linear (ridge)": 0.4,
-                   "seasonal naive (period 24)": None},
-           "baselines": ["linear (ridge)", "repeat last value", "seasonal naive (period 24)"]}
-    lines = panel.markdown([row]).splitlines()
+                   "seasonal naive": None},
+           "baselines": ["linear (ridge)", "repeat last value", "seasonal naive"]}
+    other = {**row, "series": "t", "auto_mse": 0.1, "mse": {"rlinear": 0.1, "seasonal naive": 0.2, "repeat last value": 0.3}}
+    lines = panel.markdown([row, other]).splitlines()
     assert lines[0] == ("| series | H | auto (choice) | best baseline | rlinear | dlinear | repeat last value | "
-                        "linear (ridge) | seasonal naive (period 24) |")
+                        "linear (ridge) | seasonal naive |")
     assert lines[2] == "| s | 24 | 0.200 (rlinear) | 0.400 | **0.200** | 0.300 | 0.500 | 0.400 | n/a |"
+    assert lines[3] == "| t | 24 | 0.100 (rlinear) | 0.200 | **0.100** | n/a | 0.300 | n/a | 0.200 |"  # a method a row lacks
 
 
 def test_panel_says_so_and_exits_2_without_the_ett_csv(tmp_path, capsys):
