@@ -308,13 +308,19 @@ def test_apply_conformal_keeps_the_order_and_the_centre_when_narrowing_a_lot():
 
 def test_conformal_rank_is_the_finite_sample_quantile_and_skips_missing_truths():
     quantiles = (0.1, 0.9)
-    y = np.arange(1.0, 10.0)[:, None, None]  # 9 windows, scores 1..9 for a zero-width interval at 0
-    pred_q = np.zeros((9, 1, 1, 2))
+    y = np.arange(1.0, 10.0)[:, None, None] + 0.5  # 9 windows, scores 1..9 in widths of the interval [-0.5, 0.5]
+    pred_q = np.broadcast_to(np.array([-0.5, 0.5]), (9, 1, 1, 2))
     # ceil((9 + 1) * 0.8) = 8 -> the 8th smallest score
     assert calibration.fit_conformal(pred_q, y, quantiles)["adjustment"] == [[[8.0]]]
     y[0] = np.nan  # 8 windows: ceil(9 * 0.8) = 8 -> the largest of 2..9
-    assert calibration.fit_conformal(pred_q, y, quantiles)["adjustment"] == [[[9.0]]]
+    fitted = calibration.fit_conformal(pred_q, y, quantiles)
+    assert fitted["adjustment"] == [[[9.0]]] and fitted["score"] == "width"
     assert calibration.coverage(pred_q, y, quantiles) == {"0.8": 0.0}
+    # widened by 9 widths on each side: [-9.5, 9.5]; an adjustment saved without "score" is absolute
+    np.testing.assert_allclose(calibration.apply_conformal(pred_q[:1], fitted)[0, 0, 0], [-9.5, 9.5])
+    absolute = {k: v for k, v in fitted.items() if k != "score"}
+    np.testing.assert_allclose(calibration.apply_conformal(pred_q[:1], absolute)[0, 0, 0], [-9.5, 9.5])
+    np.testing.assert_allclose(calibration.apply_conformal(2 * pred_q[:1], absolute)[0, 0, 0], [-10.0, 10.0])
 
 
 def test_metrics_are_json_floats_and_crps_approximates_the_gaussian_one():
