@@ -81,7 +81,8 @@ def train_member(args, data, model_name, loss, seed, budget, keras):
             name, seq_len=SEQ_LEN, pred_len=data.pred_len, n_vars=x_tr.shape[-1], mark_dim=m_tr.shape[-1],
             freq=data.freq, seed=seed, init=args.init, **hp,
         )
-        model.compile(optimizer=keras.optimizers.Adam(args.lr, epsilon=args.adam_epsilon), loss=loss, metrics=["mse"])
+        if compile:  # auto passes False for the closed-form candidates, which no optimizer trains
+            model.compile(optimizer=keras.optimizers.Adam(args.lr, epsilon=args.adam_epsilon), loss=loss, metrics=["mse"])
         return model
 
     def fit(model, extra=()):
