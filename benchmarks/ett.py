@@ -14,7 +14,7 @@ are `kerasfactory.data` (`load_series`, `prepare(split="ett")`).
 
 `--model auto` (the default) is what `kerasfactory forecast` does: every
 candidate of `kerasfactory.forecast.auto` is fitted (the linear ones in closed
-form, the neural ones within `--time-budget` wall-clock seconds in all) and the
+form, the neural ones within `--time-budget` CPU seconds in all) and the
 one with the lowest validation MSE is scored on test; the table lists every
 candidate's validation MSE. A model with a closed form (`linear`, `rlinear`,
 `dlinear`) pinned with `--model` is fitted in closed form; any other trains with:
@@ -170,7 +170,7 @@ def main(argv=None):
     parser.add_argument("--ensemble", nargs="+", metavar="MODEL[:LOSS]",
                         help="train each of these (seeds --seed, --seed+1, ...) and average their forecasts")
     parser.add_argument("--time-budget", type=float, default=None,
-                        help="wall-clock seconds of gradient training per horizon (default: auto's budget)")
+                        help="CPU seconds of gradient training per horizon (default: auto's budget)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2)
     parser.add_argument("--json", help="also write the results here")

@@ -6,7 +6,7 @@
 Each series goes through `kerasfactory.Forecaster` with its defaults (seq_len 96,
 Adam 1e-3, batch 128, up to 5 epochs, patience 2), `model="auto"`: every
 candidate is fitted on the training split (the linear ones in closed form,
-the neural ones within `--time-budget` wall-clock seconds in all) and the one
+the neural ones within `--time-budget` CPU seconds in all) and the one
 with the lowest validation MSE is auto's choice. Only then is every candidate
 scored on the test split, beside the baselines `Forecaster.evaluate` reports
 (repeat last value, seasonal naive, ridge on the flattened window, its penalty
@@ -138,7 +138,7 @@ def main(argv=None):
     parser.add_argument("--series", nargs="+", choices=sorted(SERIES), default=list(SERIES))
     parser.add_argument("--pred-len", type=int, nargs="+", default=[96, 24])
     parser.add_argument("--time-budget", type=float, default=120.0,
-                        help="wall-clock seconds auto's neural candidates share, per series and horizon")
+                        help="CPU seconds auto's neural candidates share, per series and horizon")
     parser.add_argument("--ett", default=ETT, help="path to ETTh1.csv")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--json", help="write every figure here")

@@ -85,6 +85,24 @@ def test_the_time_budget_stops_training_after_the_batch_that_spends_it():
     assert len(history.history["loss"]) == 1
 
 
+def test_the_time_budget_counts_cpu_time_so_waiting_does_not_spend_it():
+    import time
+
+    import keras
+
+    class Idle(keras.callbacks.Callback):  # another process holding the CPU looks like this to ours
+        def on_train_batch_end(self, batch, logs=None):
+            time.sleep(0.2)
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.zeros((16, 2), "float32")
+    model.fit(x, x[:, :1], batch_size=8, epochs=1, verbose=0)  # traced outside the budget
+    history = model.fit(x, x[:, :1], batch_size=8, epochs=4, verbose=0,
+                        callbacks=[Idle(), auto.time_budget(1.0)])
+    assert len(history.history["loss"]) == 4  # 1.6 s of sleep, far less CPU
+
+
 def test_candidates_narrow_the_choice_to_the_names_given():
     fc = Forecaster(seq_len=SEQ, pred_len=PRED, candidates=["rlinear", "dlinear"], seed=1)
     fc.fit(hourly(), target="load")

@@ -122,7 +122,8 @@ def build_parser():
     fc.add_argument("--candidates", type=_columns, metavar="M1,M2",
                     help="with --model auto, the model names to choose among (default: all its candidates)")
     fc.add_argument("--time-budget", type=_seconds, default=d["time_budget"], metavar="SECONDS",
-                    help="with --model auto, wall-clock seconds its neural candidates share (default: %(default)s)")
+                    help="with --model auto, CPU seconds its neural candidates share: at most that many wall seconds on an "
+                    "idle machine, the same training on a busy one (default: %(default)s)")
     fc.add_argument("--hparam", type=_hparam, action="append", default=[], metavar="NAME=VALUE",
                     help="model hyperparameter, repeatable, e.g. --hparam d_model=64 --hparam n_layers=1")
     fc.add_argument("--quantiles", type=_quantiles, metavar="Q1,Q2,...",

@@ -91,7 +91,9 @@ class Forecaster:
             the weights start from PyTorch's draw, `build_model(init="torch")`, which trains to a
             lower validation loss than Keras' Glorot draw in our measurements).
         verbose: Keras' `fit` verbosity (0: silent).
-        time_budget: with "auto", the wall-clock seconds its neural candidates share.
+        time_budget: with "auto", the CPU seconds (this process, all threads) its neural
+            candidates share: at most that many wall seconds on an idle machine, the same
+            training on a busy one.
         candidates: with "auto", the model names to choose among (default: every candidate of
             `kerasfactory.forecast.auto`, e.g. `["rlinear", "patchtst"]` keeps those).
         quantiles: quantile levels to forecast too, e.g. `(0.1, 0.5, 0.9)` (sorted, distinct, in
@@ -111,7 +113,7 @@ class Forecaster:
         scalers_: each series' scaler, `{str(id): {"id", "mean", "scale"}}` (key "" for one series).
         history_: the per-epoch training logs.
         selection_: with "auto", one dict per candidate (`candidate`, `model`, `hparams`,
-            `fit`, `val_mse`, `train_s`, `chosen`); `model_name` and `hparams` become the choice's.
+            `fit`, `val_mse`, `train_s`, `cpu_s`, `chosen`); `model_name` and `hparams` become the choice's.
         point_model_: with `quantiles`, the fitted point model that `model_` wraps (after `fit`).
         conformal_: with `quantiles` and `calibrate`, `fit_conformal`'s adjustment (saved).
 

@@ -87,8 +87,9 @@ def _shade_bands(ax, dates, bands, label=True):
 
 def selection_table(candidates):
     """`model="auto"`'s candidates: how each was fitted, its validation MSE and training time."""
-    header = ["candidate", "fit", "val MSE (scaled)", "train s", ""]
+    header = ["candidate", "fit", "val MSE (scaled)", "train s", "CPU s", ""]
     lines = [[r["candidate"], r["fit"], _fmt(r["val_mse"], ".4f"), _fmt(r["train_s"], ".1f"),
+              _fmt(r.get("cpu_s"), ".1f"),
               "<- chosen" if r["chosen"] else r.get("reason", "")[:60]] for r in candidates]
     return "\n".join(["Model choice on the validation split (the test split is not read):", *_aligned(header, lines)])
 
