@@ -12,6 +12,7 @@ from kerasfactory.models import common, torch_init
 from kerasfactory.models.itransformer import build_itransformer
 from kerasfactory.models.closed_form import fit_least_squares, has_closed_form
 from kerasfactory.models.dlinear import build_dlinear
+from kerasfactory.models.encoder_decoder import build_encoder_decoder_transformer
 from kerasfactory.models.linear import build_linear
 from kerasfactory.models.patchtst import build_patchtst
 from kerasfactory.models.quantile_head import QuantileHead, model_quantiles, with_quantiles
@@ -91,6 +92,7 @@ def build_model(
 
 __all__ = [
     "MODELS", "build_model", "build_itransformer", "build_linear", "build_patchtst", "build_timemixer",
-    "build_transformer", "build_rlinear", "build_dlinear", "fit_least_squares", "has_closed_form",
+    "build_transformer", "build_rlinear", "build_dlinear", "build_encoder_decoder_transformer", "fit_least_squares",
+    "has_closed_form",
     "QuantileHead", "model_quantiles", "with_quantiles",
 ]

@@ -1,4 +1,5 @@
-"""The encoder block every model here shares and the Transformer's cross-attention block, from Keras layers."""
+"""The encoder block every model here shares, the Transformer's cross-attention block and the
+encoder-decoder Transformer's decoder blocks, from Keras layers."""
 
 import itertools
 
@@ -67,6 +68,46 @@ def cross_attention_block(q, memory, *, n_heads, d_ff, dropout, activation="gelu
     """
     seeds = itertools.repeat(None) if seeds is None else seeds
     return _block(q, memory, n_heads, d_ff, dropout, activation, None, seeds, name)
+
+
+def decoder_blocks(
+    h, memory, *, n_layers, n_heads, d_ff, dropout, activation="gelu", seeds=None, name="decoder",
+):
+    """Applies `n_layers` post-norm Transformer decoder blocks to `h`, reading `memory`, then a LayerNorm.
+
+    Each block is `h = LN(h + Dropout(MHA(h, h, causal)))` (step `t` attends to
+    steps `<= t`), then `cross_attention_block(h, memory)`:
+    `h = LN(h + Dropout(MHA(h, memory)))`, `h = LN(h + Dropout(FF(h)))`; a
+    final `LayerNormalization` follows the last block. Time-Series-Library's
+    `DecoderLayer` and `Decoder` (Vaswani et al., 2017).
+
+    Args:
+        h: a symbolic tensor `(batch, steps, d_model)`, the decoder tokens.
+        memory: a symbolic tensor `(batch, tokens, d_model)` (the encoder output).
+        n_layers, n_heads, d_ff, dropout, activation: the block's sizes.
+        seeds: an iterator of dropout seeds (`common.seeds`); `None` leaves them unseeded.
+        name: prefix of the layer names: block `i`'s self-attention is
+            `{name}_{i}_self_attention` (normalised by `{name}_{i}_self_norm`),
+            its cross-attention block `{name}_{i}_*` (`cross_attention_block`),
+            the final norm `{name}_norm`.
+
+    Returns:
+        A symbolic tensor shaped like `h`.
+
+    Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
+    """
+    seeds = itertools.repeat(None) if seeds is None else seeds
+    d_model = h.shape[-1]
+    for i in range(n_layers):
+        prefix = f"{name}_{i}"
+        attn = keras.layers.MultiHeadAttention(
+            n_heads, max(1, d_model // n_heads), dropout=dropout, seed=next(seeds), name=f"{prefix}_self_attention"
+        )(h, h, use_causal_mask=True)
+        attn = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{prefix}_self_drop")(attn)
+        h = keras.layers.Add(name=f"{prefix}_self_add")([h, attn])
+        h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{prefix}_self_norm")(h)
+        h = _block(h, memory, n_heads, d_ff, dropout, activation, None, seeds, prefix)
+    return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm")(h)
 
 
 def _block(q, memory, n_heads, d_ff, dropout, activation, attention_axes, seeds, name):
