@@ -203,7 +203,7 @@ def _load(name, table, received, strict):
         variable = entry.variable
         value = entry.to_keras(received[key])
         if entry.index is not None:
-            full = values.get(id(variable), (None, keras.ops.convert_to_numpy(variable)))[1]
+            full = values.get(id(variable), (None, np.array(keras.ops.convert_to_numpy(variable))))[1]
             full[entry.index] = value
             value = full
         values[id(variable)] = (variable, value)
