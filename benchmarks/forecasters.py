@@ -1,7 +1,8 @@
-"""Whole forecasters on ETTh1 96 -> 96: training epoch, prediction and peak memory, against PyTorch.
+"""Whole forecasters on ETTh1 96 -> 96: time per training and predict batch, peak memory, against PyTorch.
 
     python benchmarks/forecasters.py [--csv ETTh1.csv] [--models ...] [--backends jax tensorflow torch]
                                      [--rounds 1] [--epochs 1] [--max-batches N] [--synthetic]
+                                     [--shapes 96x7 336x7 720x7 96x21 96x321] [--compile NAME=VALUE]
                                      [--tree PATH | --ab OLD_TREE] [--json PATH]
 
 For each forecaster of `kerasfactory.models.MODELS`, with Time-Series-Library's
@@ -10,13 +11,15 @@ the TSLib ETTh1 protocol (12/4/4 months of 30 days, standard scaling fitted on
 the training rows, timeF marks, windows 96 -> 96 with stride 1: 8,449
 training and 2,785 test windows, from `kerasfactory.data`), it measures:
 
-- epoch s: one `model.fit(x, y, batch_size=32, epochs=1, shuffle=True)` over
-  the whole training split, numpy arrays in, after a first (warm-up) epoch
-  whose extra time, the compilation, is reported as `first_epoch_extra_s`;
-  Keras defaults otherwise (Adam, MSE, `jit_compile="auto"`, no
-  `steps_per_execution`); the median over `--epochs` timed epochs;
-- predict s: `model.predict(x_test, batch_size=32)` over the whole test split,
-  after one warm-up call;
+- train s/batch: one `model.fit(x, y, batch_size=32, epochs=1, shuffle=True)`
+  over the whole training split, numpy arrays in, divided by its batches,
+  after a first (warm-up) epoch whose extra time, the compilation, is
+  reported as `first_epoch_extra_s`; `model.compile(Adam(lr), "mse")` with
+  nothing else set (what `build_model` gives a user who sets nothing;
+  `--compile NAME=VALUE` adds compile arguments, to try them); the median
+  over `--epochs` timed epochs;
+- predict s/batch: `model.predict(x_test, batch_size=32)` over the whole test
+  split, divided by its batches, after one warm-up call;
 - peak MiB: the worker process's peak resident memory (`VmHWM`, see
   `harness.peak_mib`; `ru_maxrss` would carry the driver's peak over the
   fork). Every measurement runs in a fresh process, so the peak is that of one
@@ -38,7 +41,11 @@ Keras side. `--ab OLD_TREE` runs every Keras measurement twice in each round,
 with this tree and then with OLD_TREE (e.g. `git worktree add /tmp/old HEAD~1`),
 and adds a table of new/old ratios per round: median and min-max over rounds.
 `--max-batches N` cuts both splits to N batches, for quick runs; `--synthetic`
-uses random data of the same shapes instead of the CSV. The data, and the
+uses random data of the same shapes instead of the CSV. `--shapes` adds the
+growth: random data of other `seq_len x variates` shapes (the same window
+counts, cut to 40 batches without `--max-batches`), each measured as above, and a table of every shape's ratios to
+PyTorch (a ratio that does not rise with the shape: our time and memory grow
+no faster than the reference's). The data, and the
 PyTorch side's sizes (TSLIB over the builders' defaults), come from this checkout.
 
 Before and after a change to the layers, e.g.:
@@ -60,6 +67,8 @@ import time
 import harness
 
 SEQ_LEN, PRED_LEN, N_VARS, MARK_DIM, BATCH = 96, 96, 7, 4, 32
+SHAPE = f"{SEQ_LEN}x{N_VARS}"  # ETTh1's: the main table's
+GROWTH_BATCHES = 40  # batches per split of the other shapes (without --max-batches): 96x321 in full is gigabytes
 WINDOWS = {"train": 8449, "test": 2785}  # ETTh1 96 -> 96 under the TSLib borders: rows - 96 - 96 + 1
 CSV = os.path.join(os.path.dirname(harness.ROOT), "shared", "data", "ETT-small", "ETTh1.csv")
 
@@ -101,6 +110,14 @@ TSLIB = {
 # ---------------------------------------------------------------- data (driver)
 
 
+def parse_shape(text):
+    """`"336x21"` -> `(336, 21)`: seq_len and variates."""
+    seq_len, n_vars = (int(v) for v in text.lower().split("x"))
+    if seq_len < 16 or seq_len % 8 or n_vars < 1:
+        raise ValueError(f"a shape must be SEQxVARS with seq_len a multiple of 8 (>= 16), got {text!r}")
+    return seq_len, n_vars
+
+
 def ett_arrays(csv):
     """Train and test windows of ETTh1 as numpy arrays, the TSLib protocol (`kerasfactory.data`)."""
     from kerasfactory.data import load_series, prepare
@@ -113,27 +130,31 @@ def ett_arrays(csv):
     return arrays
 
 
-def synthetic_arrays(seed=0):
-    """Random arrays of the shapes `ett_arrays` gives (marks in timeF's [-0.5, 0.5])."""
+def synthetic_arrays(seed=0, seq_len=SEQ_LEN, n_vars=N_VARS, windows=None):
+    """Random arrays of the shapes `ett_arrays` gives, or of `seq_len x n_vars` (marks in timeF's [-0.5, 0.5])."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     arrays = {}
-    for split, n in WINDOWS.items():
-        arrays[f"x_{split}"] = rng.standard_normal((n, SEQ_LEN, N_VARS), dtype="float32")
-        arrays[f"mark_{split}"] = rng.uniform(-0.5, 0.5, (n, SEQ_LEN, MARK_DIM)).astype("float32")
-        arrays[f"y_{split}"] = rng.standard_normal((n, PRED_LEN, N_VARS), dtype="float32")
+    for split, n in (windows or WINDOWS).items():
+        arrays[f"x_{split}"] = rng.standard_normal((n, seq_len, n_vars), dtype="float32")
+        arrays[f"mark_{split}"] = rng.uniform(-0.5, 0.5, (n, seq_len, MARK_DIM)).astype("float32")
+        arrays[f"y_{split}"] = rng.standard_normal((n, PRED_LEN, n_vars), dtype="float32")
     return arrays
 
 
-def write_data(args, folder):
-    """Saves the arrays every worker loads (cut to `--max-batches`); returns the path and the window counts."""
+def write_data(args, folder, shape=SHAPE):
+    """Saves the arrays every worker of `shape` loads (cut to `--max-batches`); returns the path and window counts."""
     import numpy as np
 
-    arrays = synthetic_arrays() if args.synthetic else ett_arrays(args.csv)
-    if args.max_batches:
-        arrays = {key: a[: args.max_batches * BATCH] for key, a in arrays.items()}
-    path = os.path.join(folder, "windows.npz")
+    cap = args.max_batches or (None if shape == SHAPE else GROWTH_BATCHES)
+    windows = {split: min(n, cap * BATCH) if cap else n for split, n in WINDOWS.items()}
+    if shape == SHAPE and not args.synthetic:
+        arrays = {key: a[: windows[key.split("_")[1]]] for key, a in ett_arrays(args.csv).items()}
+    else:
+        seq_len, n_vars = parse_shape(shape)
+        arrays = synthetic_arrays(seq_len=seq_len, n_vars=n_vars, windows=windows)
+    path = os.path.join(folder, f"windows_{shape}.npz")
     np.savez(path, **arrays)
     return path, {split: len(arrays[f"x_{split}"]) for split in WINDOWS}
 
@@ -148,11 +169,12 @@ def clock(fn):
     return time.perf_counter() - start, time.process_time() - start_cpu
 
 
-def timings(epoch, predict, epochs):
+def timings(epoch, predict, epochs, batches):
     """A warm-up epoch, `epochs` timed ones, a warm-up predict and `epochs` timed ones; the peak memory.
 
-    Medians of the wall times, and of the CPU times (`*_cpu_s`, JSON only: less
-    sensitive than wall time to other work on a shared machine).
+    Medians of the wall times, whole and per batch (`batches`: training and
+    test batches), and of the CPU times (`*_cpu_s`, JSON only: less sensitive
+    than wall time to other work on a shared machine).
     """
     first = clock(epoch)[0]
     epoch_s, epoch_cpu_s = zip(*(clock(epoch) for _ in range(epochs)))
@@ -160,29 +182,35 @@ def timings(epoch, predict, epochs):
     predict_s, predict_cpu_s = zip(*(clock(predict) for _ in range(epochs)))
     return {
         "epoch_s": harness.median(epoch_s), "epochs_s": epoch_s, "epoch_cpu_s": harness.median(epoch_cpu_s),
+        "batch_s": harness.median(epoch_s) / batches["train"],
         "first_epoch_extra_s": first - harness.median(epoch_s),
         "predict_s": harness.median(predict_s), "predicts_s": predict_s,
         "predict_cpu_s": harness.median(predict_cpu_s),
+        "predict_batch_s": harness.median(predict_s) / batches["test"],
         "first_predict_extra_s": first_predict - harness.median(predict_s),
         "peak_mib": harness.peak_mib(),
     }
 
 
+def n_batches(data):
+    return {split: -(-len(data[f"x_{split}"]) // BATCH) for split in WINDOWS}
+
+
 def keras_side(job, data):
-    """`fit` and `predict` of the `kerasfactory` model, with Keras' defaults."""
+    """`fit` and `predict` of the `kerasfactory` model, compiled with nothing but Adam and MSE (and `--compile`)."""
     backend = harness.keras_process()
     import keras
 
     import kerasfactory
     from kerasfactory.models import build_model
 
-    model = build_model(job["model"], seq_len=SEQ_LEN, pred_len=PRED_LEN, n_vars=N_VARS, mark_dim=MARK_DIM,
-                        freq="h", seed=0, **job["hparams"])
-    model.compile(optimizer=keras.optimizers.Adam(job["lr"]), loss="mse")
+    model = build_model(job["model"], seq_len=job["seq_len"], pred_len=PRED_LEN, n_vars=job["n_vars"],
+                        mark_dim=MARK_DIM, freq="h", seed=0, **job["hparams"])
+    model.compile(optimizer=keras.optimizers.Adam(job["lr"]), loss="mse", **job.get("compile", {}))
     train, y = [data["x_train"], data["mark_train"]], data["y_train"]
     test = [data["x_test"], data["mark_test"]]
     result = timings(lambda: model.fit(train, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0),
-                     lambda: model.predict(test, batch_size=BATCH, verbose=0), job["epochs"])
+                     lambda: model.predict(test, batch_size=BATCH, verbose=0), job["epochs"], n_batches(data))
     tree = os.path.dirname(os.path.dirname(os.path.abspath(kerasfactory.__file__)))
     return {**result, "params": int(model.count_params()), "backend": backend, "tree": tree}
 
@@ -196,7 +224,7 @@ def torch_side(job, data):
 
     torch.set_num_threads(os.cpu_count())
     torch.manual_seed(0)
-    model = torch_forecasters.build(job["model"], seq_len=SEQ_LEN, pred_len=PRED_LEN, n_vars=N_VARS,
+    model = torch_forecasters.build(job["model"], seq_len=job["seq_len"], pred_len=PRED_LEN, n_vars=job["n_vars"],
                                     mark_dim=MARK_DIM, **job["hparams"])
     optimizer, criterion = torch.optim.Adam(model.parameters(), lr=job["lr"]), torch.nn.MSELoss()
     tensors = {key: torch.from_numpy(data[key]) for key in data.files}
@@ -218,7 +246,8 @@ def torch_side(job, data):
         with torch.no_grad():
             return [model(x, mark).numpy() for x, mark in test]
 
-    return {**timings(epoch, predict, job["epochs"]), "params": torch_forecasters.count_params(model)}
+    result = timings(epoch, predict, job["epochs"], n_batches(data))
+    return {**result, "params": torch_forecasters.count_params(model)}
 
 
 def work(job):
@@ -243,27 +272,30 @@ def full_hparams(name):
     return {**defaults(name), **TSLIB.get(name, {}).get("hparams", {})}
 
 
-def plan(models, backends, ab):
-    """One round's processes in order: per model, PyTorch, then each backend (this tree [, then OLD_TREE])."""
+def plan(models, backends, ab, shapes=(SHAPE,)):
+    """One round's processes in order: per shape and model, PyTorch, then each backend (this tree [, then OLD_TREE])."""
     trees = ["new", "old"] if ab else ["new"]
-    for model in models:
-        yield "pytorch", model, None
-        for backend in backends:
-            for tree in trees:
-                yield backend, model, tree
+    for shape in shapes:
+        for model in models:
+            yield "pytorch", model, None, shape
+            for backend in backends:
+                for tree in trees:
+                    yield backend, model, tree, shape
 
 
 def run(args, models, data):
-    """Every process of every round; returns `{(side, model, tree): [result per round]}`."""
+    """Every process of every round; `data` maps a shape to its arrays' path. Returns `{(side, model, tree, shape): [result per round]}`."""
     import torch_forecasters
 
     trees = {"new": args.tree, "old": args.ab}
     runs = {}
     for _ in range(args.rounds):
-        for side, model, tree in plan(models, args.backends, args.ab):
+        for side, model, tree, shape in plan(models, args.backends, args.ab, list(data)):
             setting = TSLIB.get(model, {"hparams": {}, "lr": 1e-4})
-            job = {"side": "pytorch" if tree is None else "keras", "model": model, "data": data,
-                   "epochs": args.epochs, "lr": setting["lr"], "hparams": setting["hparams"]}
+            seq_len, n_vars = parse_shape(shape)
+            job = {"side": "pytorch" if tree is None else "keras", "model": model, "data": data[shape],
+                   "seq_len": seq_len, "n_vars": n_vars, "epochs": args.epochs, "lr": setting["lr"],
+                   "hparams": setting["hparams"], "compile": args.compile}
             if tree is None and model not in torch_forecasters.MODELS:
                 result = {"error": f"no PyTorch version of {model!r} in torch_forecasters.py"}
             elif tree is None:
@@ -272,38 +304,44 @@ def run(args, models, data):
                 result = harness.run_worker(__file__, job, backend=side, pythonpath=trees[tree])
                 if "tree" in result and os.path.realpath(result["tree"]) != os.path.realpath(trees[tree]):
                     result = {"error": f"imported kerasfactory from {result['tree']}, not {trees[tree]}"}
-            runs.setdefault((side, model, tree), []).append(result)
-            print(f"  {side:<10} {model:<13} {tree or '':<4} {brief(result)}", file=sys.stderr, flush=True)
+            runs.setdefault((side, model, tree, shape), []).append(result)
+            print(f"  {shape:<7} {side:<10} {model:<13} {tree or '':<4} {brief(result)}", file=sys.stderr, flush=True)
     return runs
 
 
 def brief(result):
     if "error" in result:
         return f"error: {result['error']}"
-    return f"epoch {result['epoch_s']:.2f} s, predict {result['predict_s']:.2f} s, peak {result['peak_mib']:.0f} MiB"
+    return (f"train {result['batch_s'] * 1e3:.1f} ms/batch, predict {result['predict_batch_s'] * 1e3:.1f} ms/batch, "
+            f"peak {result['peak_mib']:.0f} MiB")
+
+
+KEYS = ("batch_s", "predict_batch_s", "epoch_s", "predict_s", "peak_mib", "first_epoch_extra_s",
+        "first_predict_extra_s", "epoch_cpu_s", "predict_cpu_s")
 
 
 def summary(results):
     """Medians over the rounds of one process's figures (None where every round failed)."""
     ok = [r for r in results if "error" not in r]
-    keys = ("epoch_s", "predict_s", "peak_mib", "first_epoch_extra_s", "first_predict_extra_s", "epoch_cpu_s",
-            "predict_cpu_s")
-    figures = {key: harness.median(r.get(key) for r in ok) for key in keys}
+    figures = {key: harness.median(r.get(key) for r in ok) for key in KEYS}
     return {**figures, "params": ok[0]["params"] if ok else None, "error": None if ok else results[0]["error"]}
 
 
 # ---------------------------------------------------------------- tables
 
 
-def main_table(summaries, models, backends):
+FIGURES = (("batch_s", "{:.4f}"), ("predict_batch_s", "{:.4f}"), ("peak_mib", "{:.0f}"))
+
+
+def main_table(summaries, models, backends, shape=SHAPE):
     """Per model: the PyTorch figures, then each backend's with its ratio to PyTorch."""
-    header = ["model", "params (Keras / PyTorch)", "PyTorch epoch s", "predict s", "peak MiB"]
+    header = ["model", "params (Keras / PyTorch)", "PyTorch train s/batch", "predict s/batch", "peak MiB"]
     for backend in backends:
-        header += [f"{backend} epoch s", "predict s", "peak MiB"]
+        header += [f"{backend} train s/batch", "predict s/batch", "peak MiB"]
     rows = []
     for model in models:
-        ref = summaries[("pytorch", model, None)]
-        ours = [summaries[(backend, model, "new")] for backend in backends]
+        ref = summaries[("pytorch", model, None, shape)]
+        ours = [summaries[(backend, model, "new", shape)] for backend in backends]
         params = next((s["params"] for s in ours if s["params"] is not None), None)
         row = [model, f"{params or 'n/a'} / {ref['params'] or 'n/a'}"]
         row += [harness.with_ratio(ref[key], None, fmt) for key, fmt in FIGURES]
@@ -313,30 +351,56 @@ def main_table(summaries, models, backends):
     return harness.markdown(header, rows)
 
 
-FIGURES = (("epoch_s", "{:.2f}"), ("predict_s", "{:.2f}"), ("peak_mib", "{:.0f}"))
+def ratio_table(summaries, models, backends, shape=SHAPE):
+    """Per model: each backend's train and predict time per batch as a ratio to PyTorch's (the README's table)."""
+    rows = []
+    for model in models:
+        ref = summaries[("pytorch", model, None, shape)]
+        row = [model]
+        for backend in backends:
+            s = summaries[(backend, model, "new", shape)]
+            row.append("error" if s["error"] or ref["error"] else
+                       f"{s['batch_s'] / ref['batch_s']:.2f}x · {s['predict_batch_s'] / ref['predict_batch_s']:.2f}x")
+        rows.append(row)
+    return harness.markdown(["Keras / PyTorch time (train · predict)"] + backends, rows)
 
 
-def compile_table(summaries, models, backends):
+def growth_table(summaries, models, backends, shapes):
+    """Per model, backend and shape: train, predict and peak-memory ratios to PyTorch at that shape."""
+    header = ["model", "backend"] + [f"{shape} train · predict · memory" for shape in shapes]
+    rows = []
+    for model in models:
+        for backend in backends:
+            row = [model, backend]
+            for shape in shapes:
+                s, ref = summaries[(backend, model, "new", shape)], summaries[("pytorch", model, None, shape)]
+                row.append("error" if s["error"] or ref["error"] else " · ".join(
+                    f"{s[key] / ref[key]:.2f}x" for key in ("batch_s", "predict_batch_s", "peak_mib")))
+            rows.append(row)
+    return harness.markdown(header, rows)
+
+
+def compile_table(summaries, models, backends, shape=SHAPE):
     """Per model: what the first epoch and the first predict took beyond the steady ones."""
     sides = [("pytorch", None, "PyTorch")] + [(b, "new", b) for b in backends]
     rows = []
     for model in models:
         row = [model]
         for side, tree, _ in sides:
-            s = summaries[(side, model, tree)]
+            s = summaries[(side, model, tree, shape)]
             row.append("error" if s["error"] else f"{s['first_epoch_extra_s']:.2f} / {s['first_predict_extra_s']:.2f}")
         rows.append(row)
     return harness.markdown(["model"] + [f"{title} first epoch / predict extra s" for *_, title in sides], rows)
 
 
-def ab_table(runs, models, backends):
+def ab_table(runs, models, backends, shape=SHAPE):
     """Per model and backend: this tree's time over OLD_TREE's, round by round; median (min-max)."""
-    header = ["model"] + [f"{b} {what} new/old" for b in backends for what in ("epoch", "predict")]
+    header = ["model"] + [f"{b} {what} new/old" for b in backends for what in ("train", "predict")]
     rows = []
     for model in models:
         row = [model]
         for backend in backends:
-            pairs = [(n, o) for n, o in zip(runs[(backend, model, "new")], runs[(backend, model, "old")])
+            pairs = [(n, o) for n, o in zip(runs[(backend, model, "new", shape)], runs[(backend, model, "old", shape)])
                      if "error" not in n and "error" not in o]
             for key in ("epoch_s", "predict_s"):
                 ratios = [n[key] / o[key] for n, o in pairs]
@@ -346,10 +410,35 @@ def ab_table(runs, models, backends):
 
 
 def errors(summaries):
-    return [f"{side} {model} {tree or ''}: {s['error']}" for (side, model, tree), s in summaries.items() if s["error"]]
+    return [f"{shape} {side} {model} {tree or ''}: {s['error']}"
+            for (side, model, tree, shape), s in summaries.items() if s["error"]]
 
 
 # ---------------------------------------------------------------- command line
+
+
+def compile_option(text):
+    """`NAME=VALUE` -> `(NAME, value)`, the value read as JSON (true, 10, "auto") or kept as text."""
+    import argparse
+    import json
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
+
+
+def shape_option(text):
+    import argparse
+
+    try:
+        parse_shape(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text.lower()
 
 
 def options(argv, models):
@@ -359,9 +448,15 @@ def options(argv, models):
     p.add_argument("--epochs", type=int, default=1, help="steady epochs (and predicts) timed after the warm-up one")
     p.add_argument("--max-batches", type=int, metavar="N", help="cut the train and test splits to N batches each")
     p.add_argument("--synthetic", action="store_true", help="random data of ETTh1's shapes instead of the CSV")
+    p.add_argument("--shapes", nargs="+", type=shape_option, default=[], metavar="SEQxVARS",
+                   help=f"also these seq_len x variates shapes, random data (growth; {SHAPE} is always measured)")
+    p.add_argument("--compile", type=compile_option, action="append", default=[], metavar="NAME=VALUE",
+                   help="an argument of Keras' compile, e.g. jit_compile=true or steps_per_execution=10")
     p.add_argument("--tree", default=harness.ROOT, help="the checkout the Keras side imports (default: this one)")
     p.add_argument("--ab", metavar="OLD_TREE", help="also run every Keras measurement on OLD_TREE, interleaved")
     args = p.parse_args(argv)
+    args.compile = dict(args.compile)
+    args.shapes = [SHAPE] + [s for s in dict.fromkeys(args.shapes) if s != SHAPE]
     if not args.worker:
         if not args.synthetic and not os.path.isfile(args.csv):
             p.exit(2, f"forecasters.py: no ETTh1 CSV at {args.csv} (give --csv PATH, or --synthetic)\n")
@@ -382,27 +477,32 @@ def main(argv=None):
     args = options(argv, tuple(MODELS))
     info = harness.machine()
     with tempfile.TemporaryDirectory() as folder:
-        data, windows = write_data(args, folder)
-        runs = run(args, args.models, data)
+        written = {shape: write_data(args, folder, shape) for shape in args.shapes}
+        windows = written[SHAPE][1]
+        runs = run(args, args.models, {shape: path for shape, (path, _) in written.items()})
     summaries = {key: summary(results) for key, results in runs.items()}
     source = "synthetic data" if args.synthetic else args.csv
     cut = f", cut to --max-batches {args.max_batches}" if args.max_batches else ""
+    compiled = ", ".join(f"{k}={v!r}" for k, v in args.compile.items()) or "nothing else"
     print(harness.machine_line(info))
     print(f"ETTh1 96 -> 96 ({source}): {windows['train']} train / {windows['test']} test windows{cut}, batch {BATCH}; "
           f"{args.epochs} timed epoch(s) after a warm-up one; medians over {args.rounds} round(s); "
-          f"Keras side: {args.tree}\n")
+          f"compile(Adam, mse, {compiled}); Keras side: {args.tree}\n")
+    print(ratio_table(summaries, args.models, args.backends))
+    print("\nSeconds per batch and peak MiB, ratio to PyTorch in parentheses\n")
     print(main_table(summaries, args.models, args.backends))
     print("\nCompilation: the first epoch's and the first predict's time beyond the steady ones\n")
     print(compile_table(summaries, args.models, args.backends))
+    if len(args.shapes) > 1:
+        print("\nGrowth: ratios to PyTorch per seq_len x variates (random data)\n")
+        print(growth_table(summaries, args.models, args.backends, args.shapes))
     if args.ab:
         print(f"\nA/B: {args.tree} (new) over {args.ab} (old), per round; median (min-max) over {args.rounds}\n")
         print(ab_table(runs, args.models, args.backends))
     for line in errors(summaries):
         print(line)
-    load = os.getloadavg()
-    print("\nLoad average at the end: " + " ".join(f"{v:.2f}" for v in load))
     harness.write_json(args.json, {
-        "machine": info, "loadavg_end": load, "options": {k: v for k, v in vars(args).items() if k not in ("worker", "out")},
+        "machine": info, "options": {k: v for k, v in vars(args).items() if k not in ("worker", "out")},
         "windows": windows, "tslib": TSLIB,
         "summaries": {"/".join(filter(None, key)): s for key, s in summaries.items()},
         "runs": {"/".join(filter(None, key)): r for key, r in runs.items()},

@@ -19,25 +19,30 @@ import panel  # noqa: E402
 from kerasfactory.models import MODELS, build_model  # noqa: E402
 
 
-def fake(epoch_s, predict_s=1.0, peak_mib=1000.0):
-    return {"epoch_s": epoch_s, "predict_s": predict_s, "peak_mib": peak_mib, "first_epoch_extra_s": 3.0,
+def fake(batch_s, predict_batch_s=0.1, peak_mib=1000.0):
+    return {"batch_s": batch_s, "predict_batch_s": predict_batch_s, "epoch_s": batch_s * 10,
+            "predict_s": predict_batch_s * 10, "peak_mib": peak_mib, "first_epoch_extra_s": 3.0,
             "first_predict_extra_s": 0.5, "params": 1234}
 
 
 def test_forecasters_options_default_to_the_tslib_setting_and_every_model():
     args = forecasters.options(["--synthetic"], tuple(MODELS))
-    assert (args.rounds, args.epochs, args.max_batches, args.ab) == (1, 1, None, None)
-    assert args.models == list(MODELS) and args.backends == list(harness.BACKENDS)
+    assert (args.rounds, args.epochs, args.max_batches, args.ab, args.compile) == (1, 1, None, None, {})
+    assert args.models == list(MODELS) and args.backends == list(harness.BACKENDS) and args.shapes == ["96x7"]
     assert args.csv.endswith(os.path.join("shared", "data", "ETT-small", "ETTh1.csv")) and args.tree == harness.ROOT
     args = forecasters.options(["--synthetic", "--models", "linear", "--backends", "jax", "--rounds", "3",
-                                "--epochs", "2", "--max-batches", "20", "--ab", ROOT, "--json", "x.json"], ("linear",))
+                                "--epochs", "2", "--max-batches", "20", "--ab", ROOT, "--json", "x.json",
+                                "--shapes", "336x7", "96x7", "96X21", "--compile", "jit_compile=true",
+                                "--compile", "steps_per_execution=10"], ("linear",))
     assert (args.models, args.backends, args.rounds, args.epochs, args.max_batches) == (["linear"], ["jax"], 3, 2, 20)
-    assert (args.ab, args.json) == (ROOT, "x.json")
+    assert (args.ab, args.json, args.shapes) == (ROOT, "x.json", ["96x7", "336x7", "96x21"])
+    assert args.compile == {"jit_compile": True, "steps_per_execution": 10}
     assert forecasters.TSLIB["itransformer"]["hparams"]["d_model"] == 128  # iTransformer_ETTh1.sh
 
 
 @pytest.mark.parametrize("argv", [["--models", "nope", "--synthetic"], ["--backends", "mxnet", "--synthetic"],
-                                  ["--synthetic", "--ab", "/no/such/tree"]])
+                                  ["--synthetic", "--ab", "/no/such/tree"], ["--synthetic", "--shapes", "97x7"],
+                                  ["--synthetic", "--compile", "jit compile"]])
 def test_forecasters_options_refuse_what_does_not_exist(argv):
     with pytest.raises(SystemExit) as info:
         forecasters.options(argv, tuple(MODELS))
@@ -50,32 +55,40 @@ def test_forecasters_says_so_and_exits_2_without_the_csv(tmp_path, capsys):
     assert info.value.code == 2 and "no ETTh1 CSV" in capsys.readouterr().err
 
 
-def test_a_round_runs_pytorch_then_each_backend_then_the_old_tree():
+def test_a_round_runs_pytorch_then_each_backend_then_the_old_tree_per_shape():
     assert list(forecasters.plan(["a", "b"], ["jax", "torch"], ab="/old")) == [
-        ("pytorch", "a", None), ("jax", "a", "new"), ("jax", "a", "old"), ("torch", "a", "new"), ("torch", "a", "old"),
-        ("pytorch", "b", None), ("jax", "b", "new"), ("jax", "b", "old"), ("torch", "b", "new"), ("torch", "b", "old"),
+        ("pytorch", "a", None, "96x7"), ("jax", "a", "new", "96x7"), ("jax", "a", "old", "96x7"),
+        ("torch", "a", "new", "96x7"), ("torch", "a", "old", "96x7"),
+        ("pytorch", "b", None, "96x7"), ("jax", "b", "new", "96x7"), ("jax", "b", "old", "96x7"),
+        ("torch", "b", "new", "96x7"), ("torch", "b", "old", "96x7"),
     ]
-    assert [tree for *_, tree in forecasters.plan(["a"], ["jax"], ab=None)] == [None, "new"]
+    assert [key[-1] for key in forecasters.plan(["a"], ["jax"], ab=None, shapes=["96x7", "336x7"])] == [
+        "96x7", "96x7", "336x7", "336x7"]
 
 
-def test_forecasters_tables_give_ratios_to_pytorch_and_new_over_old_per_round():
-    models, backends = ["itransformer", "linear"], ["jax", "tensorflow"]
+def test_forecasters_tables_give_ratios_to_pytorch_per_batch_per_shape_and_new_over_old():
+    models, backends, shapes = ["itransformer", "linear"], ["jax", "tensorflow"], ["96x7", "96x21"]
     runs = {}
     for model in models:
-        runs[("pytorch", model, None)] = [fake(10.0), fake(10.0)]
-        runs[("jax", model, "new")] = [fake(4.5), fake(5.5)]
-        runs[("jax", model, "old")] = [fake(5.0), fake(5.0)]
-        runs[("tensorflow", model, "new")] = [{"error": "boom"}] * 2
-        runs[("tensorflow", model, "old")] = [{"error": "boom"}] * 2
+        for shape in shapes:
+            runs[("pytorch", model, None, shape)] = [fake(1.0), fake(1.0)]
+            runs[("jax", model, "new", shape)] = [fake(0.45), fake(0.55)]
+            runs[("jax", model, "old", shape)] = [fake(0.5), fake(0.5)]
+            runs[("tensorflow", model, "new", shape)] = [{"error": "boom"}] * 2
+            runs[("tensorflow", model, "old", shape)] = [{"error": "boom"}] * 2
     summaries = {key: forecasters.summary(results) for key, results in runs.items()}
     main = forecasters.main_table(summaries, models, backends).splitlines()
-    assert main[0].startswith("| model | params (Keras / PyTorch) | PyTorch epoch s")
-    assert main[2].split(" | ")[:6] == ["| itransformer", "1234 / 1234", "10.00", "1.00", "1000", "5.00 (0.50x)"]
+    assert main[0].startswith("| model | params (Keras / PyTorch) | PyTorch train s/batch")
+    assert main[2].split(" | ")[:6] == ["| itransformer", "1234 / 1234", "1.0000", "0.1000", "1000", "0.5000 (0.50x)"]
     assert main[2].endswith("| error | error | error |")
+    assert forecasters.ratio_table(summaries, models, backends).splitlines()[2] == (
+        "| itransformer | 0.50x · 1.00x | error |")
+    assert forecasters.growth_table(summaries, models, backends, shapes).splitlines()[2] == (
+        "| itransformer | jax | 0.50x · 1.00x · 1.00x | 0.50x · 1.00x · 1.00x |")
     assert "3.00 / 0.50" in forecasters.compile_table(summaries, models, backends)
     ab = forecasters.ab_table(runs, models, backends).splitlines()
     assert ab[2] == "| itransformer | 1.000 (0.900-1.100) | 1.000 (1.000-1.000) | error | error |"
-    assert forecasters.errors(summaries)[0] == "tensorflow itransformer new: boom"
+    assert forecasters.errors(summaries)[0] == "96x7 tensorflow itransformer new: boom"
 
 
 def test_embeddings_table_has_a_ratio_per_row_and_names_a_failed_backend():
@@ -142,15 +155,16 @@ def test_forecasters_runs_end_to_end_on_synthetic_data(tmp_path, capsys):
 
     backend = keras.backend.backend()
     out = tmp_path / "result.json"
-    argv = ["--synthetic", "--max-batches", "2", "--models", "itransformer", "linear", "--backends", backend,
-            "--json", str(out)]
+    argv = ["--synthetic", "--max-batches", "2", "--models", "itransformer", "--backends", backend,
+            "--shapes", "48x3", "--json", str(out)]
     assert forecasters.main(argv) == 0
     text = capsys.readouterr().out
     assert "64 train / 64 test windows, cut to --max-batches 2" in text and "| itransformer |" in text
+    assert "| itransformer | " + backend + " | " in text  # the growth table
     payload = json.loads(out.read_text())
     assert payload["windows"] == {"train": 64, "test": 64}
-    for model in ("itransformer", "linear"):
-        ours, ref = payload["summaries"][f"{backend}/{model}/new"], payload["summaries"][f"pytorch/{model}"]
+    for shape in ("96x7", "48x3"):
+        ours, ref = payload["summaries"][f"{backend}/itransformer/new/{shape}"], payload["summaries"][f"pytorch/itransformer/{shape}"]
         assert ours["error"] is None and ref["error"] is None
         assert ours["params"] == ref["params"]
-        assert ours["epoch_s"] > 0 and ours["predict_s"] > 0 and ours["peak_mib"] > 0
+        assert ours["batch_s"] > 0 and ours["predict_batch_s"] > 0 and ours["peak_mib"] > 0
