@@ -150,7 +150,7 @@ EXPECTED_HPARAMS = {
     "dlinear": dict(moving_avg=25, individual=False),
     "timemixer": dict(d_model=16, d_ff=32, n_layers=2, dropout=0.1, down_sampling_layers=3, down_sampling_window=2,
                       down_sampling_method="avg", decomp_method="moving_avg", moving_avg=25, top_k=5,
-                      channel_independence=True, use_norm=True),
+                      channel_independence=True, use_norm=True, mark_order="per_sample"),
 }
 
 

@@ -85,13 +85,47 @@ def test_matches_the_time_series_library_timemixer_with_its_weights(hparams):
     got = keras.ops.convert_to_numpy(model([x, marks], training=False))
     with torch.no_grad():
         # One sample at a time: the reference tiles the marks of a batch across its variates out of order
-        # (`x_mark.repeat(N, 1, 1)`); alone, each sample reads its own marks, as every sample does here.
+        # (`x_mark.repeat(N, 1, 1)`); alone, each sample reads its own marks, as every sample does here by
+        # default (`mark_order="tslib"` copies the tiling: see the whole-batch test below).
         expected = np.concatenate(
             [reference(torch.from_numpy(x[b : b + 1]), torch.from_numpy(marks[b : b + 1])).numpy() for b in range(3)]
         )
         without_marks = reference(torch.from_numpy(x), None).numpy()
     assert np.abs(expected - without_marks).max() > 1e-3  # the marks matter
     np.testing.assert_allclose(got, expected[:, -PRED:], rtol=1e-4, atol=1e-4)
+
+
+def batch_and_marks(batch, seed=0):
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=(batch, SEQ, N_VARS)) * 2 + 1).astype("float32")
+    return x, rng.uniform(-0.5, 0.5, size=(batch, SEQ, MARKS)).astype("float32")
+
+
+def test_by_default_each_sample_reads_its_own_marks_whatever_its_batch():
+    _, model = reference_and_model()
+    x, marks = batch_and_marks(5)
+    whole = keras.ops.convert_to_numpy(model([x, marks], training=False))
+    alone = [keras.ops.convert_to_numpy(model([x[b : b + 1], marks[b : b + 1]], training=False)) for b in range(5)]
+    np.testing.assert_allclose(whole, np.concatenate(alone), rtol=0, atol=1e-5)
+    assert "mark_order" not in model.get_layer("enc_embedding").get_config()  # saved configs stay as they were
+
+
+@pytest.mark.parametrize("batch", [3, 4])
+def test_tslib_mark_order_predicts_whole_batches_as_the_reference(batch, tmp_path):
+    reference, model = reference_and_model(mark_order="tslib")
+    x, marks = batch_and_marks(batch, seed=batch)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x), torch.from_numpy(marks)).numpy()[:, -PRED:]
+        alone = np.concatenate([reference(torch.from_numpy(x[b : b + 1]), torch.from_numpy(marks[b : b + 1])).numpy()
+                                for b in range(batch)])
+    assert np.abs(expected - alone).max() > 1e-3  # the reference's batch mixes its samples' marks
+    got = keras.ops.convert_to_numpy(model([x, marks], training=False))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(model.predict([x, marks], verbose=0), expected, rtol=0, atol=1e-4)  # compiled
+    assert model.get_layer("enc_embedding").get_config()["mark_order"] == "tslib"
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(loaded.predict([x, marks], verbose=0), got, rtol=0, atol=1e-6)
 
 
 def test_scales_predictors_and_target_output_have_the_reference_shapes():
@@ -121,6 +155,7 @@ def test_scales_predictors_and_target_output_have_the_reference_shapes():
         ({"channel_independence": False}, "`channel_independence`=False is not supported"),
         ({"use_norm": 1}, "`use_norm` must be True or False, got 1"),
         ({"mark_dim": 3}, r"`mark_dim` must be >= 4 \(the timeF width of freq='h'\), got 3"),
+        ({"mark_order": "own"}, "`mark_order` must be one of 'per_sample', 'tslib', got 'own'"),
     ],
 )
 def test_bad_hyperparameter_values_name_the_hyperparameter(kwargs, message):

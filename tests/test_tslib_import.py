@@ -3,7 +3,7 @@
 Each case trains the PyTorch reference (`tests/reference_tslib.py`,
 `tests/reference_timemixer.py`, TSLib's semantics and state-dict names) a few
 Adam steps from random weights, imports its state dict and compares the
-predictions in eval mode.
+predictions in eval mode, whole batches of samples with marks of their own.
 """
 
 import ast
@@ -72,13 +72,10 @@ def train(module, args, steps=3):
     return module.eval()
 
 
-def torch_predict(module, name, arrays):
+def torch_predict(module, arrays):
+    """TSLib's `forward(x_enc, x_mark_enc, x_dec, x_mark_dec)` on the whole batch at once."""
     with torch.no_grad():
-        if name != "TimeMixer":
-            return module(*(torch.from_numpy(a) for a in arrays)).numpy()
-        # TSLib's TimeMixer tiles a batch's marks out of order across variates; alone, a sample reads its own.
-        return np.concatenate([module(*(torch.from_numpy(a[b: b + 1]) for a in arrays)).numpy()
-                               for b in range(len(arrays[0]))])
+        return module(*(torch.from_numpy(a) for a in arrays)).numpy()
 
 
 def imported(case):
@@ -96,7 +93,8 @@ def test_imported_model_predicts_as_the_trained_tslib_model(case, tmp_path):
     name, args = CASES[case]
     module, model = imported(case)
     arrays = inputs(args, seed=1)
-    expected = torch_predict(module, name, arrays)
+    assert np.abs(np.diff(arrays[1], axis=0)).max(axis=(1, 2)).min() > 0  # each sample has marks of its own
+    expected = torch_predict(module, arrays)
     got = model.predict(arrays, verbose=0)
     assert got.shape == expected.shape == (4, args["pred_len"], args["c_out"])
     np.testing.assert_allclose(got, expected, atol=ATOL, rtol=0)
@@ -105,6 +103,23 @@ def test_imported_model_predicts_as_the_trained_tslib_model(case, tmp_path):
         loaded = keras.saving.load_model(tmp_path / "model.keras")
         assert [t.name for t in loaded.inputs] == ["x_enc", "x_mark_enc", "x_dec", "x_mark_dec"]
         np.testing.assert_allclose(loaded.predict(arrays, verbose=0), got, atol=1e-6, rtol=0)
+
+
+def test_imported_timemixer_copies_tslibs_batch_dependent_mark_order():
+    """TSLib's TimeMixer tiles the marks with `x_mark.repeat(N, 1, 1)` against sample-major series rows: variate
+    `n` of sample `b` reads sample `(b * N + n) % batch`'s marks, so a batch predicts unlike its samples alone.
+    The import copies that (`build_timemixer(mark_order="tslib")`), at any batch size, eager and compiled."""
+    module, model = imported("TimeMixer")
+    args = CASES["TimeMixer"][1]
+    assert model.get_layer("timemixer").get_layer("enc_embedding").mark_order == "tslib"
+    for batch in (3, 5):
+        arrays = inputs(args, batch=batch, seed=2)
+        expected = torch_predict(module, arrays)
+        alone = np.concatenate([torch_predict(module, [a[b: b + 1] for a in arrays]) for b in range(batch)])
+        assert np.abs(expected - alone).max() > 1e-3  # in TSLib, a sample's forecast depends on its batch
+        eager = keras.ops.convert_to_numpy(model(arrays, training=False))
+        np.testing.assert_allclose(eager, expected, atol=ATOL, rtol=0)
+        np.testing.assert_allclose(model.predict(arrays, verbose=0), expected, atol=ATOL, rtol=0)
 
 
 def itransformer_state():

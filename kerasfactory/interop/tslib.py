@@ -48,9 +48,10 @@ def from_tslib(name, state_dict_or_path, *, strict=True, **args):
     decoder's `x_dec` `(batch, label_len + pred_len, dec_in)` and its marks;
     only the Transformer reads `x_dec` and `x_mark_dec`, the others accept
     and ignore them (any shape). Output `(batch, pred_len, channels)`.
-    TimeMixer reads each sample's own marks: TSLib's tiles a batch's marks
-    out of order across variates, so the two agree per sample (see
-    `kerasfactory.models.variate_embedding`).
+    TimeMixer copies TSLib's tiling of a batch's marks across variates
+    (`x_mark.repeat(N, 1, 1)`, under which a variate may read another
+    sample's marks), so whole batches predict as in TSLib; `build_timemixer`'s
+    default reads each sample's own (see `kerasfactory.models.variate_embedding`).
 
     Args:
         name: "iTransformer", "PatchTST", "DLinear", "TimeMixer" or "Transformer".

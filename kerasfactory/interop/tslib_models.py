@@ -11,7 +11,9 @@ Where TSLib differs from our builders' defaults, the options below follow TSLib:
   head dropout on the forecast (`head_dropout_position="after"`) at `dropout`;
   the head's kernel is reordered (TSLib flattens `d_model` before patches).
 - DLinear: as `build_dlinear`; `individual` stacks the per-variate Linears.
-- TimeMixer: as `build_timemixer` (see its module docstring for the names).
+- TimeMixer: `build_timemixer(mark_order="tslib")`: TSLib tiles a batch's marks
+  across its variates out of order (`x_mark.repeat(N, 1, 1)`); the import does
+  the same, so whole batches predict as there (see its module docstring for the names).
 - Transformer: `build_encoder_decoder_transformer`, TSLib's encoder-decoder.
 """
 
@@ -84,7 +86,7 @@ def timemixer(a):
         down_sampling_layers=layers, down_sampling_window=a["down_sampling_window"],
         down_sampling_method=a["down_sampling_method"], decomp_method=a["decomp_method"],
         moving_avg=a["moving_avg"], top_k=a["top_k"], channel_independence=bool(a["channel_independence"]),
-        use_norm=bool(a["use_norm"]),
+        use_norm=bool(a["use_norm"]), mark_order="tslib",
     )
     table = t.nest("enc_embedding", t.kerasfactory_layer(model.get_layer("enc_embedding").embedding))
     for i in range(layers + 1):

@@ -27,7 +27,7 @@ from kerasfactory.models import common
 from kerasfactory.models.decomposable_mixing import PastDecomposableMixing
 from kerasfactory.models.multiscale_inputs import MultiScaleInputs
 from kerasfactory.models.transformer import _extra_mark_columns
-from kerasfactory.models.variate_embedding import VariateEmbedding
+from kerasfactory.models.variate_embedding import MARK_ORDERS, VariateEmbedding
 
 # The reference's options that this model does not reproduce, and why.
 UNSUPPORTED = {
@@ -51,7 +51,7 @@ def build_timemixer(
     future_marks=False, future_dim=0, future_mask=False,
     d_model=16, d_ff=32, n_layers=2, dropout=0.1, down_sampling_layers=3, down_sampling_window=2,
     down_sampling_method="avg", decomp_method="moving_avg", moving_avg=25, top_k=5, channel_independence=True,
-    use_norm=True,
+    use_norm=True, mark_order="per_sample",
 ):
     """TimeMixer: each variate alone, at `L + 1` time scales, mixed by PDM blocks, read by linear predictors.
 
@@ -60,7 +60,8 @@ def build_timemixer(
     marks `x_mark[:, ::window ** i]`; with `use_norm`, each scale has its own
     RevIN (`normalize_layers_{i}`, affine, Time-Series-Library's `Normalize`);
     `h_i = VariateEmbedding(d_model)(x_i, mark_i)` `(batch, n_vars, T_i, d_model)`,
-    each variate embedded alone (a conv from 1 channel) plus its sample's timeF marks;
+    each variate embedded alone (a conv from 1 channel) plus its sample's timeF marks
+    (`mark_order="tslib"`: the marks Time-Series-Library's tiling gives it);
     `n_layers` `PastDecomposableMixing` blocks mix the scales (season
     bottom-up, trend top-down); then `y = sum_i projection(predict_i(h_i))`,
     `predict_i` a `Dense(T_i -> pred_len)` along time, `projection` a shared
@@ -97,6 +98,14 @@ def build_timemixer(
         channel_independence: must be True (the default, the reference's ETT setting).
         use_norm: RevIN per scale; False feeds the raw series (the reference's
             `use_norm=0`). Defaults to True.
+        mark_order: which sample's marks each variate reads. `"per_sample"`
+            (default): its own sample's, so a forecast does not depend on the
+            rest of the batch. `"tslib"`: the reference's `x_mark.repeat(N, 1, 1)`
+            tiling against its sample-major series rows, under which variate
+            `n` of sample `b` reads sample `(b * n_vars + n) % batch`'s marks;
+            for Time-Series-Library checkpoints (`kerasfactory.interop.from_tslib`),
+            whose whole-batch predictions it then equals. The two agree for a
+            batch of 1 or samples sharing their marks (see `VariateEmbedding`).
 
     Inputs, in order, and output: those of every forecaster (`kerasfactory.models.common`):
     `x`, `x_mark`, then as built `y_mark`, `x_future`, `future_mask`; output
@@ -126,6 +135,7 @@ def build_timemixer(
     _check_supported(down_sampling_method=down_sampling_method, decomp_method=decomp_method,
                      channel_independence=channel_independence)
     method = validation.one_of("down_sampling_method", down_sampling_method, ("avg", "max"))
+    mark_order = validation.one_of("mark_order", mark_order, MARK_ORDERS)
     validation.one_of("decomp_method", decomp_method, ("moving_avg",))
     if moving_avg % 2 == 0:
         raise ValueError(f"`moving_avg` must be a positive odd integer, got {moving_avg!r}")
@@ -139,7 +149,8 @@ def build_timemixer(
     inputs = common.inputs(seq_len, pred_len, n_vars, mark_dim, future_marks, future_dim, future_mask)
 
     scales = MultiScaleInputs(layers, window, method, name="multi_scale_inputs")(inputs.x, inputs.x_mark)
-    embedding = VariateEmbedding(d_model, freq, dropout, seed=next(seeds), name="enc_embedding", **extra)
+    embedding = VariateEmbedding(d_model, freq, dropout, seed=next(seeds), mark_order=mark_order,
+                                 name="enc_embedding", **extra)
     h, norms = [], []
     for i, (x, marks) in enumerate(zip(scales[: layers + 1], scales[layers + 1 :])):
         if use_norm:
