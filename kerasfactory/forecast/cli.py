@@ -1,4 +1,4 @@
-"""Command line: `kerasfactory forecast` and `kerasfactory predict`.
+"""Command line: `kerasfactory forecast`, `predict`, `export` and `holidays`.
 
 Bad input exits with code 2 and one paragraph on stderr, never a traceback.
 """
@@ -83,7 +83,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="kerasfactory", description="Forecast time series with Keras 3 models built from kerasfactory layers."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{forecast,predict,holidays}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{forecast,predict,export,holidays}")
     d = DEFAULTS
     fc = commands.add_parser(
         "forecast", help="train a forecaster on a CSV (default: vic_elec) and score it against baselines",
@@ -168,6 +168,20 @@ def build_parser():
                     "trained with, as <target>_q<level> columns; they cannot be changed here)")
     pr.set_defaults(func=_predict)
 
+    ex = commands.add_parser(
+        "export", help="write a saved model as ONNX, a TensorFlow SavedModel or LiteRT, for serving",
+        description="Write the Keras network of a model.keras (from `kerasfactory forecast` or "
+        "Forecaster.save) as ONNX (onnxruntime), a TensorFlow SavedModel or LiteRT (.tflite). It takes the "
+        "model's named inputs (x, x_mark and, as trained, y_mark, x_future, future_mask) scaled per series "
+        "with the scalers in forecaster.json, and gives one output, output_0; docs/deploy.md shows how to "
+        "feed it and which backend exports which format (KERAS_BACKEND=tensorflow exports all three).",
+    )
+    ex.add_argument("--model", required=True, help="path to DIR/model.keras of a forecast run (or DIR)")
+    ex.add_argument("--format", required=True, metavar="{onnx,saved_model,litert}", help="the format to write")
+    ex.add_argument("--out", help="path to write (default: model.onnx, saved_model/ or model.tflite beside the model)")
+    ex.add_argument("--batch-size", type=_positive, help="a fixed batch size (default: any)")
+    ex.set_defaults(func=_export)
+
     ho = commands.add_parser(
         "holidays", help="list the holiday codes --holidays accepts",
         description="List the country codes of the `holidays` package (and their subdivisions), as "
@@ -188,6 +202,14 @@ def _predict(args, argv):
     from kerasfactory.forecast.predict import run_predict
 
     run_predict(args)
+
+
+def _export(args, argv):
+    # oneDNN's start-up line would follow an export error on stderr; the export's numbers do not use it.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from kerasfactory.forecast.export import run_export
+
+    run_export(args)
 
 
 def _holidays(args, argv, stdout=None):
