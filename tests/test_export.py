@@ -33,7 +33,7 @@ MODELS = {  # every input kind; attention, LayerNorm and exact gelu; CycleLinear
     "rlinear": lambda: small(),
     "itransformer": lambda: small("itransformer", d_model=16, n_heads=2, n_layers=1, d_ff=16),
     "linear": lambda: small("linear"),
-    "rlinear_quantiles": lambda: small(quantiles=(0.1, 0.5, 0.9)),
+    "rlinear_quantiles": lambda: small(quantiles=QUANTILES),
 }
 
 
