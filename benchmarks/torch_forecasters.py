@@ -212,9 +212,12 @@ class TimeMixer(ref_timemixer.TimeMixer):
 
     def __init__(self, seq_len, pred_len, n_vars, mark_dim, d_model=16, d_ff=32, n_layers=2, dropout=0.1,
                  down_sampling_layers=3, down_sampling_window=2, down_sampling_method="avg",
-                 decomp_method="moving_avg", moving_avg=25, top_k=5, channel_independence=True, use_norm=True):
+                 decomp_method="moving_avg", moving_avg=25, top_k=5, channel_independence=True, use_norm=True,
+                 mark_order="per_sample"):
         if down_sampling_method not in ("avg", "max") or decomp_method != "moving_avg" or not channel_independence:
             raise ValueError("only avg/max down-sampling, moving_avg decomposition and channel independence")
+        if mark_order != "per_sample":
+            raise ValueError("only mark_order='per_sample' (the reference's own tiling is tests/reference_timemixer.py)")
         super().__init__(ref_timemixer.configs(
             seq_len=seq_len, pred_len=pred_len, enc_in=n_vars, c_out=n_vars, d_model=d_model, d_ff=d_ff,
             e_layers=n_layers, dropout=dropout, freq="h", down_sampling_layers=down_sampling_layers,
