@@ -276,6 +276,55 @@ def _prefix(prefix):
     return prefix if not prefix or prefix.endswith(".") else prefix + "."
 
 
+def check_entries(table, received, strict, prefix=""):
+    """Every problem of loading `received` (`{key: array}`) into `table` (`{key: entry}`), one line each.
+
+    Missing and unexpected keys (when `strict`), shape mismatches, and fixed
+    tables whose values differ from ours by more than `FIXED_ATOL`; keys are
+    shown with `prefix`. Shared by `load_torch_state_dict` and `interop.tslib`.
+    """
+    problems = []
+    if strict:
+        problems += [
+            f"missing key {prefix + key!r}: expected shape {entry.torch_shape()}"
+            for key, entry in table.items() if key not in received
+        ]
+        problems += [
+            f"unexpected key {prefix + key!r}: received shape {value.shape}"
+            for key, value in received.items() if key not in table
+        ]
+    for key, entry in table.items():
+        if key not in received:
+            continue
+        value, expected = received[key], tuple(entry.torch_shape())
+        if value.shape != expected:
+            problems.append(
+                f"shape mismatch for {prefix + key!r}: expected shape {expected}, "
+                f"received shape {value.shape}"
+            )
+        elif isinstance(entry, _Fixed):
+            diff = float(np.max(np.abs(value.astype(np.float64) - entry.value), initial=0.0))
+            if not diff <= FIXED_ATOL:
+                problems.append(
+                    f"value mismatch for {prefix + key!r}: the fixed sinusoid table must "
+                    f"equal ours within {FIXED_ATOL}, received max abs diff {diff:.3g}"
+                )
+    return problems
+
+
+def read_torch_file(path, needs):
+    """The state dict `torch.save`d at `path`, read with `weights_only=True` (no code runs).
+
+    `needs` begins the ImportError's message when PyTorch is missing, e.g.
+    "load_torch_file needs PyTorch".
+    """
+    try:
+        import torch
+    except ImportError as error:
+        raise ImportError(f'{needs}: pip install "kerasfactory[torch]"') from error
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def load_torch_state_dict(layer, state_dict, prefix="", strict=True):
     """Loads a PyTorch (Time-Series-Library) state dict into a kerasfactory layer.
 
@@ -314,32 +363,7 @@ def load_torch_state_dict(layer, state_dict, prefix="", strict=True):
     table = _entries(_probe(layer))
     missing = [key for key in table if key not in received]
     unexpected = [key for key in received if key not in table]
-    problems = []
-    if strict:
-        problems += [
-            f"missing key {prefix + key!r}: expected shape {table[key].torch_shape()}"
-            for key in missing
-        ]
-        problems += [
-            f"unexpected key {prefix + key!r}: received shape {received[key].shape}"
-            for key in unexpected
-        ]
-    for key, entry in table.items():
-        if key not in received:
-            continue
-        value, expected = received[key], tuple(entry.torch_shape())
-        if value.shape != expected:
-            problems.append(
-                f"shape mismatch for {prefix + key!r}: expected shape {expected}, "
-                f"received shape {value.shape}"
-            )
-        elif isinstance(entry, _Fixed):
-            diff = float(np.max(np.abs(value.astype(np.float64) - entry.value), initial=0.0))
-            if not diff <= FIXED_ATOL:
-                problems.append(
-                    f"value mismatch for {prefix + key!r}: the fixed sinusoid table must "
-                    f"equal ours within {FIXED_ATOL}, received max abs diff {diff:.3g}"
-                )
+    problems = check_entries(table, received, strict, prefix)
     if problems:
         raise ValueError(
             f"Cannot load the state dict into {type(layer).__name__} {layer.name!r}; "
@@ -374,11 +398,5 @@ def load_torch_file(layer, path, prefix="", strict=True):
     nothing in the file is unpickled as code; then `load_torch_state_dict`.
     Needs PyTorch (`pip install "kerasfactory[torch]"`).
     """
-    try:
-        import torch
-    except ImportError as error:
-        raise ImportError(
-            'load_torch_file needs PyTorch: pip install "kerasfactory[torch]"'
-        ) from error
-    state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    state_dict = read_torch_file(path, "load_torch_file needs PyTorch")
     return load_torch_state_dict(layer, state_dict, prefix=prefix, strict=strict)

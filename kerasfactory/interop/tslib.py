@@ -161,11 +161,7 @@ def _check_timemixer(a):
 def _read(source):
     """`{key: numpy array}` from a state dict or the path of a `torch.save`d one."""
     if isinstance(source, (str, os.PathLike)):
-        try:
-            import torch
-        except ImportError as error:
-            raise ImportError('from_tslib needs PyTorch to read a file: pip install "kerasfactory[torch]"') from error
-        source = torch.load(source, map_location="cpu", weights_only=True)
+        source = layer_tables.read_torch_file(source, "from_tslib needs PyTorch to read a file")
     if not isinstance(source, Mapping):
         raise TypeError(f"`state_dict_or_path` must be a state dict (a mapping) or a file path, "
                         f"got {type(source).__name__}")
@@ -176,22 +172,7 @@ def _read(source):
 
 def _load(name, table, received, strict):
     """Checks every key of `table` and `received`, then assigns all or (raising, listing each problem) none."""
-    problems = []
-    if strict:
-        problems += [f"missing key {k!r}: expected shape {e.torch_shape()}" for k, e in table.items()
-                     if k not in received]
-        problems += [f"unexpected key {k!r}: received shape {v.shape}" for k, v in received.items() if k not in table]
-    for key, entry in table.items():
-        if key not in received:
-            continue
-        value, expected = received[key], entry.torch_shape()
-        if value.shape != expected:
-            problems.append(f"shape mismatch for {key!r}: expected shape {expected}, received shape {value.shape}")
-        elif isinstance(entry, layer_tables._Fixed):
-            diff = float(np.max(np.abs(value.astype(np.float64) - entry.value), initial=0.0))
-            if not diff <= layer_tables.FIXED_ATOL:
-                problems.append(f"value mismatch for {key!r}: the fixed sinusoid table must equal ours within "
-                                f"{layer_tables.FIXED_ATOL}, received max abs diff {diff:.3g}")
+    problems = layer_tables.check_entries(table, received, strict)
     if problems:
         raise ValueError(
             f"Cannot load the state dict into Time-Series-Library's {name}; nothing was loaded "
