@@ -97,33 +97,37 @@ def decoder_blocks(
     Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
     """
     seeds = itertools.repeat(None) if seeds is None else seeds
-    d_model = h.shape[-1]
     for i in range(n_layers):
         prefix = f"{name}_{i}"
-        attn = keras.layers.MultiHeadAttention(
-            n_heads, max(1, d_model // n_heads), dropout=dropout, seed=next(seeds), name=f"{prefix}_self_attention"
-        )(h, h, use_causal_mask=True)
-        attn = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{prefix}_self_drop")(attn)
-        h = keras.layers.Add(name=f"{prefix}_self_add")([h, attn])
-        h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{prefix}_self_norm")(h)
+        names = (f"{prefix}_self_attention", f"{prefix}_self_drop", f"{prefix}_self_add", f"{prefix}_self_norm")
+        h = _attend(h, h, n_heads, dropout, None, seeds, names, causal=True)
         h = _block(h, memory, n_heads, d_ff, dropout, activation, None, seeds, prefix)
     return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm")(h)
 
 
-def _block(q, memory, n_heads, d_ff, dropout, activation, attention_axes, seeds, name):
-    """`q = LN(q + Dropout(MHA(q, memory)))`, then `q = LN(q + Dropout(FF(q)))`; layers named `name_*`."""
+def _attend(q, memory, n_heads, dropout, attention_axes, seeds, names, causal=False):
+    """`q = LN(q + Dropout(MHA(q, memory)))` (causal: step `t` attends to steps `<= t`); `names` of the
+    attention, dropout, add and norm layers, in that order."""
     d_model = q.shape[-1]
+    attention, drop, add, norm = names
     attn = keras.layers.MultiHeadAttention(
         n_heads,
         max(1, d_model // n_heads),
         dropout=dropout,
         attention_axes=attention_axes,
         seed=next(seeds),
-        name=f"{name}_attention",
-    )(q, memory)
-    attn = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{name}_attn_drop")(attn)
-    q = keras.layers.Add(name=f"{name}_attn_add")([q, attn])
-    q = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm1")(q)
+        name=attention,
+    )(q, memory, **({"use_causal_mask": True} if causal else {}))  # the encoders' saved configs stay as they were
+    attn = keras.layers.Dropout(dropout, seed=next(seeds), name=drop)(attn)
+    q = keras.layers.Add(name=add)([q, attn])
+    return keras.layers.LayerNormalization(epsilon=1e-5, name=norm)(q)
+
+
+def _block(q, memory, n_heads, d_ff, dropout, activation, attention_axes, seeds, name):
+    """`q = LN(q + Dropout(MHA(q, memory)))`, then `q = LN(q + Dropout(FF(q)))`; layers named `name_*`."""
+    d_model = q.shape[-1]
+    names = (f"{name}_attention", f"{name}_attn_drop", f"{name}_attn_add", f"{name}_norm1")
+    q = _attend(q, memory, n_heads, dropout, attention_axes, seeds, names)
     f = keras.layers.Dense(d_ff, activation=activation, name=f"{name}_ff1")(q)
     f = keras.layers.Dropout(dropout, seed=next(seeds), name=f"{name}_ff_drop")(f)
     f = keras.layers.Dense(d_model, name=f"{name}_ff2")(f)
