@@ -271,7 +271,7 @@ class Forecaster:
             future_marks=data.future_marks, future_dim=len(data.future), init="torch", **hparams,
         )
         if compile or (compile is None and not models.has_closed_form(model)):
-            model.compile(optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate), loss="mse", metrics=["mae"])
+            models.compile_model(model, learning_rate=self.learning_rate, loss="mse", metrics=["mae"])
         return model
 
     def default_callbacks(self):

@@ -11,6 +11,7 @@ from kerasfactory.layers import validation
 from kerasfactory.models import common, torch_init
 from kerasfactory.models.itransformer import build_itransformer
 from kerasfactory.models.closed_form import fit_least_squares, has_closed_form
+from kerasfactory.models.compiling import compile_model, compile_options
 from kerasfactory.models.dlinear import build_dlinear
 from kerasfactory.models.encoder_decoder import build_encoder_decoder_transformer
 from kerasfactory.models.linear import build_linear
@@ -35,7 +36,8 @@ def build_model(
     name, *, seq_len, pred_len, n_vars, mark_dim, freq="h", target_index=None, seed=None,
     future_marks=False, future_dim=0, future_mask=False, init="keras", quantiles=None, **hparams,
 ):
-    """Builds the forecaster `name` (a key of `MODELS`), uncompiled.
+    """Builds the forecaster `name` (a key of `MODELS`), uncompiled (`compile_model` compiles it as
+    the `Forecaster` does, with the backend's fast settings).
 
     Inputs, in order: `x` `(batch, seq_len, n_vars)`, `x_mark`
     `(batch, seq_len, mark_dim)`, then `y_mark` `(batch, pred_len, mark_dim)`
@@ -93,6 +95,6 @@ def build_model(
 __all__ = [
     "MODELS", "build_model", "build_itransformer", "build_linear", "build_patchtst", "build_timemixer",
     "build_transformer", "build_rlinear", "build_dlinear", "build_encoder_decoder_transformer", "fit_least_squares",
-    "has_closed_form",
+    "has_closed_form", "compile_model", "compile_options",
     "QuantileHead", "model_quantiles", "with_quantiles",
 ]

@@ -1,0 +1,50 @@
+"""`compile_model`: the Forecaster's compile, several batches per call where the backend allows."""
+
+import keras
+import numpy as np
+
+from kerasfactory.models import build_model, compile_model, compile_options
+from kerasfactory.models.compiling import STEPS_PER_EXECUTION
+
+
+def small_model():
+    return build_model("dlinear", seq_len=16, pred_len=4, n_vars=3, mark_dim=4, seed=0)
+
+
+def data(n=80):
+    rng = np.random.default_rng(0)
+    x = [rng.standard_normal((n, 16, 3)).astype("float32"), rng.standard_normal((n, 16, 4)).astype("float32")]
+    return x, rng.standard_normal((n, 4, 3)).astype("float32")
+
+
+def test_jax_and_tensorflow_run_several_batches_per_call_and_torch_one():
+    model = compile_model(small_model(), learning_rate=1e-2)
+    expected = 1 if keras.backend.backend() == "torch" else STEPS_PER_EXECUTION
+    assert model.steps_per_execution == expected == compile_options()["steps_per_execution"]
+    assert compile_model(small_model(), steps_per_execution=1).steps_per_execution == 1  # an explicit setting wins
+
+
+def test_training_several_batches_per_call_gives_the_weights_of_one_per_call():
+    x, y = data()  # 5 batches of 16, not a multiple of STEPS_PER_EXECUTION: the last call runs fewer
+    trained = []
+    for options in ({}, {"steps_per_execution": 1}):
+        model = compile_model(small_model(), learning_rate=1e-2, **options)
+        model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        trained.append((model.get_weights(), model.predict(x, batch_size=16, verbose=0)))
+    (fast_weights, fast_pred), (plain_weights, plain_pred) = trained
+    assert len(fast_pred) == len(x[0])
+    for a, b in zip(fast_weights, plain_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fast_pred, plain_pred, rtol=1e-5, atol=1e-6)
+
+
+def test_a_saved_model_records_keras_default_steps_so_it_loads_and_predicts_on_every_backend(tmp_path):
+    x, y = data(32)
+    model = compile_model(small_model(), learning_rate=1e-2)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    assert model.get_compile_config()["steps_per_execution"] == 1
+    loaded = keras.saving.load_model(path)
+    assert loaded.steps_per_execution == 1  # the PyTorch backend refuses more
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
