@@ -3,18 +3,19 @@ backend's fast `compile` settings.
 
 Most forecasters here are small (a few thousand to a few hundred thousand
 weights): a training step is a few milliseconds of arithmetic, and the fixed
-cost of each call from Keras's `fit`/`predict` loop into the compiled step
-(callbacks, logs, the call into TensorFlow's runtime) is as large as the
-step itself. `steps_per_execution=STEPS_PER_EXECUTION` runs that many batches
-per call on JAX and TensorFlow; the PyTorch backend runs eagerly and accepts
-only 1. The per-epoch results are the same; per-batch callbacks
-(`on_train_batch_end`) are called once per `STEPS_PER_EXECUTION` batches.
-`docs/benchmarks.md` has the measurements behind the choice.
+cost of each trip through Keras's `fit`/`predict` loop (callbacks, logs) is a
+large share of it. On JAX, `steps_per_execution=STEPS_PER_EXECUTION` runs that
+many compiled steps per trip. TensorFlow keeps Keras's default of one: its
+`predict` builds one graph of `steps_per_execution` unrolled steps, and a
+TimeMixer's first `predict` then takes about 30 s to compile instead of 3.
+The PyTorch backend runs eagerly and accepts only one. The training is the
+same batch for batch; per-batch callbacks (`on_train_batch_end`) are called
+once per trip. `docs/benchmarks.md` has the measurements behind the choice.
 
 Example:
 >>> from kerasfactory.models import build_model
 >>> model = compile_model(build_model("dlinear", seq_len=96, pred_len=24, n_vars=7, mark_dim=4), learning_rate=1e-3)
->>> model.steps_per_execution == compile_options().get("steps_per_execution", 1)
+>>> model.steps_per_execution == compile_options()["steps_per_execution"]
 True
 """
 
@@ -25,9 +26,7 @@ STEPS_PER_EXECUTION = 16
 
 def compile_options():
     """The settings kerasfactory adds on the current Keras backend: `{"steps_per_execution": N}`."""
-    if keras.backend.backend() == "torch":  # Keras runs torch eagerly and refuses steps_per_execution > 1
-        return {"steps_per_execution": 1}
-    return {"steps_per_execution": STEPS_PER_EXECUTION}
+    return {"steps_per_execution": STEPS_PER_EXECUTION if keras.backend.backend() == "jax" else 1}
 
 
 def compile_model(model, *, learning_rate=1e-3, loss="mse", metrics=None, **options):
@@ -36,8 +35,8 @@ def compile_model(model, *, learning_rate=1e-3, loss="mse", metrics=None, **opti
     set them. Returns `model`.
 
     `steps_per_execution` is set on the compiled model rather than passed to `compile`, so the
-    compile settings a `.keras` file records stay Keras's defaults and the file runs on every
-    backend (the PyTorch backend refuses a recorded `steps_per_execution` above 1).
+    compile settings a `.keras` file records stay Keras's defaults and the file runs as well on
+    every backend (the PyTorch backend refuses a recorded `steps_per_execution` above 1).
     """
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=metrics,
                   **options)
