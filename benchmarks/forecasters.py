@@ -201,12 +201,17 @@ def n_batches(data):
 def keras_side(job, data):
     """`fit` and `predict` of the `kerasfactory` model, compiled as the Forecaster compiles it (and `--compile`)."""
     backend = harness.keras_process()
-    import kerasfactory
-    from kerasfactory.models import build_model, compile_model
+    import keras
 
-    model = build_model(job["model"], seq_len=job["seq_len"], pred_len=PRED_LEN, n_vars=job["n_vars"],
-                        mark_dim=MARK_DIM, freq="h", seed=0, **job["hparams"])
-    compile_model(model, learning_rate=job["lr"], loss="mse", **job.get("compile", {}))
+    import kerasfactory
+    from kerasfactory import models
+
+    model = models.build_model(job["model"], seq_len=job["seq_len"], pred_len=PRED_LEN, n_vars=job["n_vars"],
+                               mark_dim=MARK_DIM, freq="h", seed=0, **job["hparams"])
+    if hasattr(models, "compile_model"):
+        models.compile_model(model, learning_rate=job["lr"], loss="mse", **job.get("compile", {}))
+    else:  # a checkout (--tree, --ab) from before compile_model: Keras's defaults
+        model.compile(optimizer=keras.optimizers.Adam(job["lr"]), loss="mse", **job.get("compile", {}))
     train, y = [data["x_train"], data["mark_train"]], data["y_train"]
     test = [data["x_test"], data["mark_test"]]
     result = timings(lambda: model.fit(train, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0),

@@ -1,4 +1,4 @@
-"""`compile_model`: the Forecaster's compile, several batches per call on JAX."""
+"""`compile_model` and `set_random_seed`: how the Forecaster compiles and seeds a model."""
 
 import keras
 import numpy as np
@@ -51,3 +51,25 @@ def test_a_saved_model_records_keras_default_steps_so_it_loads_and_predicts_on_e
     loaded = keras.saving.load_model(path)
     assert loaded.steps_per_execution == 1  # the PyTorch backend refuses more
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_seeding_matches_keras_and_leaves_tensorflow_unloaded_on_other_backends():
+    # In a fresh process, since this one may have loaded TensorFlow already.
+    import subprocess
+    import sys
+
+    code = """if True:
+        import sys
+        import keras, numpy as np
+        from kerasfactory.models import build_model, set_random_seed
+        def weights(seed_with):
+            seed_with(3)
+            return build_model("itransformer", seq_len=16, pred_len=4, n_vars=3, mark_dim=4, d_model=8,
+                               n_heads=2, n_layers=1, d_ff=8).get_weights()
+        ours = weights(set_random_seed)
+        loaded = "tensorflow" in sys.modules
+        same = all(np.array_equal(a, b) for a, b in zip(ours, weights(keras.utils.set_random_seed)))
+        print(loaded, same)
+    """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-2:] == [str(keras.backend.backend() == "tensorflow"), "True"]

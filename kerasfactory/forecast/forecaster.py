@@ -259,12 +259,10 @@ class Forecaster:
 
     def _build(self, name, hparams, compile=None):
         """The model `name`, compiled for gradient training (by default, unless it has a closed form)."""
-        import keras
-
         from kerasfactory import models
 
         data = self.data_
-        keras.utils.set_random_seed(self.seed)
+        models.set_random_seed(self.seed)
         model = models.build_model(
             name, seq_len=self.seq_len, pred_len=self.pred_len, n_vars=len(data.inputs),
             mark_dim=data.mark_dim, freq=data.freq, target_index=data.target_index, seed=self.seed,

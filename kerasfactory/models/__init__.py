@@ -9,6 +9,7 @@ import keras
 
 from kerasfactory.layers import validation
 from kerasfactory.models import common, torch_init
+from kerasfactory.models.seeding import set_random_seed
 from kerasfactory.models.itransformer import build_itransformer
 from kerasfactory.models.closed_form import fit_least_squares, has_closed_form
 from kerasfactory.models.compiling import compile_model, compile_options
@@ -48,7 +49,8 @@ def build_model(
     how they enter. Output `(batch, pred_len, n_vars)`, or
     `(batch, pred_len, 1)` for the variate `target_index` alone (features
     "MS"). `seed`, when given, seeds Keras' global random state
-    (`keras.utils.set_random_seed`) before the weights are created and seeds
+    (as `keras.utils.set_random_seed` does, without loading TensorFlow on
+    the other backends) before the weights are created and seeds
     every dropout mask, so the same call gives the same initial model and
     the same training on a backend. `init="torch"` redraws the weights that
     Keras draws Glorot-uniform (Dense kernels, attention projections) and
@@ -74,7 +76,7 @@ def build_model(
     common.check_hparam_names(name, hparams, builder)
     seed = validation.seed("seed", seed)
     if seed is not None:
-        keras.utils.set_random_seed(seed)
+        set_random_seed(seed)
     model = builder(
         seq_len=seq_len,
         pred_len=pred_len,
