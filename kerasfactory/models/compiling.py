@@ -7,7 +7,7 @@ cost of each trip through Keras's `fit`/`predict` loop (callbacks, logs) is a
 large share of it. On JAX, `steps_per_execution=STEPS_PER_EXECUTION` runs that
 many compiled steps per trip. TensorFlow keeps Keras's default of one: its
 `predict` builds one graph of `steps_per_execution` unrolled steps, and a
-TimeMixer's first `predict` then takes about 30 s to compile instead of 3.
+TimeMixer's first `predict` then took 28 s to compile instead of 2.5.
 The PyTorch backend runs eagerly and accepts only one. The training is the
 same batch for batch; per-batch callbacks (`on_train_batch_end`) are called
 once per trip. `docs/benchmarks.md` has the measurements behind the choice.
