@@ -2,8 +2,9 @@
 
 import keras
 import numpy as np
+import pytest
 
-from kerasfactory.models import build_model, compile_model, compile_options
+from kerasfactory.models import build_model, compile_model, compile_options, set_random_seed
 from kerasfactory.models.compiling import STEPS_PER_EXECUTION
 
 
@@ -73,3 +74,9 @@ def test_seeding_matches_keras_and_leaves_tensorflow_unloaded_on_other_backends(
     """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[-2:] == [str(keras.backend.backend() == "tensorflow"), "True"]
+
+
+@pytest.mark.parametrize("seed", [None, -1, 1.5, "3", True])
+def test_seeding_refuses_what_is_not_a_non_negative_integer_naming_seed(seed):
+    with pytest.raises(ValueError, match=r"`seed` must be .*non-negative integer, got"):
+        set_random_seed(seed)

@@ -262,7 +262,6 @@ class Forecaster:
         from kerasfactory import models
 
         data = self.data_
-        models.set_random_seed(self.seed)
         model = models.build_model(
             name, seq_len=self.seq_len, pred_len=self.pred_len, n_vars=len(data.inputs),
             mark_dim=data.mark_dim, freq=data.freq, target_index=data.target_index, seed=self.seed,

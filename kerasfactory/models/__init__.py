@@ -97,6 +97,6 @@ def build_model(
 __all__ = [
     "MODELS", "build_model", "build_itransformer", "build_linear", "build_patchtst", "build_timemixer",
     "build_transformer", "build_rlinear", "build_dlinear", "build_encoder_decoder_transformer", "fit_least_squares",
-    "has_closed_form", "compile_model", "compile_options",
+    "has_closed_form", "compile_model", "compile_options", "set_random_seed",
     "QuantileHead", "model_quantiles", "with_quantiles",
 ]

@@ -6,6 +6,8 @@ import sys
 import keras
 import numpy as np
 
+from kerasfactory.layers import validation
+
 
 def set_random_seed(seed):
     """`keras.utils.set_random_seed(seed)` that loads TensorFlow only on the TensorFlow backend.
@@ -17,6 +19,9 @@ def set_random_seed(seed):
     no seed) and, on PyTorch, torch's. Where TensorFlow is the backend or already loaded, or
     Keras's internals have moved, it is `keras.utils.set_random_seed`.
     """
+    seed = validation.seed("seed", seed)  # the same error on every backend and path
+    if seed is None:
+        raise ValueError("`seed` must be a non-negative integer, got None")
     if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
         return keras.utils.set_random_seed(seed)
     try:
@@ -25,8 +30,6 @@ def set_random_seed(seed):
         from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
     except ImportError:
         return keras.utils.set_random_seed(seed)
-    if not isinstance(seed, int):
-        raise ValueError(f"`seed` must be an integer, got {seed!r}")
     global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
     global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
     random.seed(seed)
