@@ -8,6 +8,10 @@ EXTRAS=all,test,docs
 source "$(dirname "$0")/_venv.sh"
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0
 logs=$(mktemp -d)
+# JAX keeps each compiled program in a cache shared by the run's processes: the tests and the
+# CLI runs they start build the same models many times over, and a hit skips XLA's compilation.
+export JAX_COMPILATION_CACHE_DIR="$logs/jax-cache" JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
+  JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=0
 declare -A pids
 for backend in ${BACKENDS:-jax tensorflow torch}; do
   KERAS_BACKEND=$backend python -m pytest -q "$@" >"$logs/$backend.log" 2>&1 &

@@ -155,16 +155,16 @@ def test_forecasters_runs_end_to_end_on_synthetic_data(tmp_path, capsys):
 
     backend = keras.backend.backend()
     out = tmp_path / "result.json"
-    argv = ["--synthetic", "--max-batches", "2", "--models", "itransformer", "--backends", backend,
+    argv = ["--synthetic", "--max-batches", "2", "--models", "dlinear", "--backends", backend,
             "--shapes", "48x3", "--json", str(out)]
     assert forecasters.main(argv) == 0
     text = capsys.readouterr().out
-    assert "64 train / 64 test windows, cut to --max-batches 2" in text and "| itransformer |" in text
-    assert "| itransformer | " + backend + " | " in text  # the growth table
+    assert "64 train / 64 test windows, cut to --max-batches 2" in text and "| dlinear |" in text
+    assert "| dlinear | " + backend + " | " in text  # the growth table
     payload = json.loads(out.read_text())
     assert payload["windows"] == {"train": 64, "test": 64}
     for shape in ("96x7", "48x3"):
-        ours, ref = payload["summaries"][f"{backend}/itransformer/new/{shape}"], payload["summaries"][f"pytorch/itransformer/{shape}"]
+        ours, ref = payload["summaries"][f"{backend}/dlinear/new/{shape}"], payload["summaries"][f"pytorch/dlinear/{shape}"]
         assert ours["error"] is None and ref["error"] is None
         assert ours["params"] == ref["params"]
         assert ours["batch_s"] > 0 and ours["predict_batch_s"] > 0 and ours["peak_mib"] > 0
