@@ -1,5 +1,6 @@
 """The benchmark scripts import, parse their options and print their tables (timings are never tested);
-the PyTorch forecasters they compare against have the Keras models' sizes; forecasters.py runs end to end."""
+the PyTorch forecasters they compare against have the Keras models' sizes; forecasters.py and
+profile_ops.py run end to end."""
 
 import json
 import math
@@ -15,6 +16,7 @@ import embeddings  # noqa: E402
 import forecasters  # noqa: E402
 import harness  # noqa: E402
 import panel  # noqa: E402
+import profile_ops  # noqa: E402
 
 from kerasfactory.models import MODELS, build_model  # noqa: E402
 
@@ -168,3 +170,23 @@ def test_forecasters_runs_end_to_end_on_synthetic_data(tmp_path, capsys):
         assert ours["error"] is None and ref["error"] is None
         assert ours["params"] == ref["params"]
         assert ours["batch_s"] > 0 and ours["predict_batch_s"] > 0 and ours["peak_mib"] > 0
+
+
+def test_profile_ops_folds_block_indices_and_drops_jax_transformations_from_op_names():
+    name = "jit(train_step)/transpose(jvp(encoder_1_attention))/query/abc,cde->abde/dot_general"
+    assert profile_ops.layer_of(name) == "encoder_N_attention/query"
+    assert profile_ops.layer_of("jit(train_step)/encoder_12_ff1/dot_general") == "encoder_N_ff1"
+    assert profile_ops.layer_of("jit(train_step)/add") == "(outside layers)"
+
+
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "jax") != "jax",
+                    reason="profiles Keras on JAX in its own process whatever the lane; run once, on the JAX lane")
+def test_profile_ops_names_the_models_layers_and_pytorchs_operators(tmp_path, capsys):
+    out = tmp_path / "ops.json"
+    assert profile_ops.main(["--models", "dlinear", "--batches", "2", "--top", "3", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())["dlinear"]
+    layers = {layer.name for layer in build_model("dlinear", seq_len=96, pred_len=96, n_vars=7, mark_dim=4).layers}
+    assert any(key.split("/")[0] in layers for key in result["jax"]["ms"]), result["jax"]["ms"]
+    assert sum(result["jax"]["ms"].values()) > 0
+    assert any(key.startswith("aten::") for key in result["pytorch"]["ms"])
+    assert "| Keras on JAX: layer | ms/batch | share |" in capsys.readouterr().out

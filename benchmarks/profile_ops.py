@@ -1,0 +1,167 @@
+"""Where a forecaster's step spends its time: each layer's share of the compiled step on JAX, per XLA
+operation, beside PyTorch's per-operator profile of the same architecture.
+
+    python benchmarks/profile_ops.py [--models transformer ...] [--step train|predict]
+                                     [--n-vars 7] [--batches 8] [--top 12] [--json PATH]
+
+For each model, with `forecasters.py`'s Time-Series-Library settings (batch 32, 96 -> 96, random data
+of `--n-vars` variates), two processes run `--batches` batches of `fit` (or `predict`) after two warm-up
+passes, under a profiler:
+
+- Keras on JAX, compiled by `compile_model` as the `Forecaster` compiles it, under `jax.profiler`:
+  every XLA operation the CPU ran, named by the layer that emitted it (the HLO's `op_name`, read from
+  an `--xla_dump_to` dump), summed per layer with the block index folded (`encoder_N_ff1`), forward
+  and gradient together;
+- the PyTorch version (`torch_forecasters.py`), trained as TSLib trains it, under `torch.profiler`:
+  self time per operator (`aten::addmm`, `aten::bmm`, ...).
+
+Times are per batch and include the profilers' overhead (XLA's operations run on two threads, so
+their sum can pass the wall time); read them as shares. `forecasters.py` gives the unprofiled
+times.
+"""
+
+import collections
+import glob
+import gzip
+import json
+import os
+import re
+import sys
+import tempfile
+
+import forecasters
+import harness
+
+TRANSFORMS = {"jit", "pjit", "transpose", "jvp", "vmap", "remat", "checkpoint"}
+
+
+def layer_of(op_name):
+    """`jit(train_step)/transpose(jvp(encoder_1_attention))/query/dot_general` -> `encoder_N_attention/query`.
+
+    The layer path of an XLA operation's `op_name`: the jitted function's name, JAX's transformations and
+    the primitive dropped, two levels kept, block indices folded.
+    """
+    parts = [p for p in re.split(r"[/()]", op_name) if p and p not in TRANSFORMS][1:-1]
+    return re.sub(r"_\d+(?=_|$)", "_N", "/".join(parts[:2])) or "(outside layers)"
+
+
+def data(n_vars, batches):
+    return forecasters.synthetic_arrays(n_vars=n_vars, windows={"train": 32 * batches, "test": 32 * batches})
+
+
+def jax_side(job):
+    dump = job["dump"]
+    os.environ["XLA_FLAGS"] = f"--xla_dump_to={dump} --xla_dump_hlo_as_text"
+    harness.keras_process()
+    import jax
+
+    from kerasfactory import models
+
+    arrays, setting = data(job["n_vars"], job["batches"]), forecasters.TSLIB[job["model"]]
+    model = models.build_model(job["model"], seq_len=96, pred_len=96, n_vars=job["n_vars"], mark_dim=4, freq="h",
+                               seed=0, **setting["hparams"])
+    models.compile_model(model, learning_rate=setting["lr"])
+    inputs = [arrays["x_train"], arrays["mark_train"]]
+    if job["step"] == "train":
+        def run():
+            model.fit(inputs, arrays["y_train"], batch_size=32, epochs=1, verbose=0)
+    else:
+        def run():
+            model.predict(inputs, batch_size=32, verbose=0)
+    run(), run()
+    trace = os.path.join(dump, "trace")
+    with jax.profiler.trace(trace, create_perfetto_trace=True):
+        run()
+    names = {}
+    for path in glob.glob(os.path.join(dump, "*after_optimizations.txt")):
+        module = re.match(r"module_\d+\.(.*)\.cpu_after_optimizations\.txt", os.path.basename(path)).group(1)
+        with open(path) as f:
+            for match in re.finditer(r'%([\w.\-]+) = [^\n]*?op_name="([^"]*)"', f.read()):
+                names[(module, match.group(1))] = match.group(2)
+    events = json.load(gzip.open(glob.glob(os.path.join(trace, "**", "perfetto_trace.json.gz"), recursive=True)[0]))
+    per_layer = collections.Counter()
+    for event in events["traceEvents"] if isinstance(events, dict) else events:
+        key = (event.get("args", {}).get("hlo_module"), event.get("name"))
+        if event.get("ph") == "X" and key in names:
+            per_layer[layer_of(names[key])] += event["dur"] / 1e3 / job["batches"]
+    return {"ms": dict(per_layer)}
+
+
+def torch_side(job):
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    import torch_forecasters
+
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+    arrays = {k: torch.from_numpy(v) for k, v in data(job["n_vars"], job["batches"]).items()}
+    model = torch_forecasters.build(job["model"], seq_len=96, pred_len=96, n_vars=job["n_vars"], mark_dim=4,
+                                    **forecasters.full_hparams(job["model"]))
+    optimizer = torch.optim.Adam(model.parameters(), lr=forecasters.TSLIB[job["model"]]["lr"])
+    batches = [(arrays["x_train"][i:i + 32], arrays["mark_train"][i:i + 32], arrays["y_train"][i:i + 32])
+               for i in range(0, 32 * job["batches"], 32)]
+
+    def run():
+        if job["step"] == "train":
+            model.train()
+            for x, mark, y in batches:
+                optimizer.zero_grad()
+                loss = torch.nn.functional.mse_loss(model(x, mark), y)
+                loss.backward()
+                optimizer.step()
+        else:
+            model.eval()
+            with torch.no_grad():
+                for x, mark, _ in batches:
+                    model(x, mark).numpy()
+
+    run(), run()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        run()
+    return {"ms": {e.key: e.self_cpu_time_total / 1e3 / job["batches"] for e in prof.key_averages()}}
+
+
+def work(job):
+    return (jax_side if job["side"] == "jax" else torch_side)(job)
+
+
+def table(result, top):
+    ms = sorted(result["ms"].items(), key=lambda kv: -kv[1])
+    total = sum(v for _, v in ms) or 1.0
+    rows = [[name, f"{v:.2f}", f"{100 * v / total:.0f}%"] for name, v in ms[:top]]
+    rows.append(["(all)", f"{total:.2f}", "100%"])
+    return rows
+
+
+def main(argv=None):
+    p = harness.parser(__doc__)
+    p.add_argument("--models", nargs="+", default=["transformer"], choices=sorted(forecasters.TSLIB))
+    p.add_argument("--step", choices=("train", "predict"), default="train")
+    p.add_argument("--n-vars", type=int, default=forecasters.N_VARS)
+    p.add_argument("--batches", type=int, default=8)
+    p.add_argument("--top", type=int, default=12)
+    args = p.parse_args(argv)
+    if args.worker:
+        return harness.worker_main(args, work)
+    print(harness.machine_line(harness.machine()))
+    results = {}
+    for model in args.models:
+        job = {"model": model, "step": args.step, "n_vars": args.n_vars, "batches": args.batches}
+        with tempfile.TemporaryDirectory() as dump:
+            results[model] = {"jax": harness.run_worker(__file__, {**job, "side": "jax", "dump": dump}, backend="jax"),
+                              "pytorch": harness.run_worker(__file__, {**job, "side": "pytorch"})}
+        for side, header in (("jax", "Keras on JAX: layer"), ("pytorch", "PyTorch: operator")):
+            result = results[model][side]
+            print(f"\n{model}, {args.step} step, {args.n_vars} variates, {side} (profiled ms per batch)\n")
+            if "error" in result:
+                print(f"error: {result['error']}")
+                continue
+            print(harness.markdown([header, "ms/batch", "share"], table(result, args.top)))
+    if args.json:
+        harness.write_json(args.json, results)
+    return 1 if any("error" in r for sides in results.values() for r in sides.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
