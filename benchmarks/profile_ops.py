@@ -42,7 +42,7 @@ def layer_of(op_name):
     the primitive dropped, two levels kept, block indices folded.
     """
     parts = [p for p in re.split(r"[/()]", op_name) if p and p not in TRANSFORMS][1:-1]
-    return re.sub(r"_\d+(?=_|$)", "_N", "/".join(parts[:2])) or "(outside layers)"
+    return re.sub(r"_\d+(?=[_/]|$)", "_N", "/".join(parts[:2])) or "(outside layers)"
 
 
 def data(n_vars, batches):

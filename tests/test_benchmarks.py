@@ -176,6 +176,7 @@ def test_profile_ops_folds_block_indices_and_drops_jax_transformations_from_op_n
     name = "jit(train_step)/transpose(jvp(encoder_1_attention))/query/abc,cde->abde/dot_general"
     assert profile_ops.layer_of(name) == "encoder_N_attention/query"
     assert profile_ops.layer_of("jit(train_step)/encoder_12_ff1/dot_general") == "encoder_N_ff1"
+    assert profile_ops.layer_of("jit(train_step)/pdm_blocks_0/decomposition/add") == "pdm_blocks_N/decomposition"
     assert profile_ops.layer_of("jit(train_step)/add") == "(outside layers)"
 
 
