@@ -52,6 +52,7 @@ def data(n_vars, batches):
 def jax_side(job):
     dump = job["dump"]
     os.environ["XLA_FLAGS"] = f"--xla_dump_to={dump} --xla_dump_hlo_as_text"
+    os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"  # a cached program is not compiled, so not dumped
     harness.keras_process()
     import jax
 
@@ -74,7 +75,7 @@ def jax_side(job):
         run()
     names = {}
     for path in glob.glob(os.path.join(dump, "*after_optimizations.txt")):
-        module = re.match(r"module_\d+\.(.*)\.cpu_after_optimizations\.txt", os.path.basename(path)).group(1)
+        module = re.match(r"module_\d+\.(.*?)\.(cpu_)?after_optimizations\.txt", os.path.basename(path)).group(1)
         with open(path) as f:
             for match in re.finditer(r'%([\w.\-]+) = [^\n]*?op_name="([^"]*)"', f.read()):
                 names[(module, match.group(1))] = match.group(2)
