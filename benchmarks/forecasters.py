@@ -198,12 +198,10 @@ def n_batches(data):
     return {split: -(-len(data[f"x_{split}"]) // BATCH) for split in WINDOWS}
 
 
-def keras_side(job, data):
-    """`fit` and `predict` of the `kerasfactory` model, compiled as the Forecaster compiles it (and `--compile`)."""
-    backend = harness.keras_process()
+def keras_model(job):
+    """The job's `kerasfactory` model, built and compiled as the Forecaster compiles it (and `--compile`)."""
     import keras
 
-    import kerasfactory
     from kerasfactory import models
 
     model = models.build_model(job["model"], seq_len=job["seq_len"], pred_len=PRED_LEN, n_vars=job["n_vars"],
@@ -212,18 +210,31 @@ def keras_side(job, data):
         models.compile_model(model, learning_rate=job["lr"], loss="mse", **job.get("compile", {}))
     else:  # a checkout (--tree, --ab) from before compile_model: Keras's defaults
         model.compile(optimizer=keras.optimizers.Adam(job["lr"]), loss="mse", **job.get("compile", {}))
+    return model
+
+
+def keras_loops(model, data):
+    """One training epoch (`fit`, shuffled) and one `predict` over the test split: what a user runs."""
     train, y = [data["x_train"], data["mark_train"]], data["y_train"]
     test = [data["x_test"], data["mark_test"]]
-    result = timings(lambda: model.fit(train, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0),
-                     lambda: model.predict(test, batch_size=BATCH, verbose=0), job["epochs"], n_batches(data))
+    return (lambda: model.fit(train, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0),
+            lambda: model.predict(test, batch_size=BATCH, verbose=0))
+
+
+def keras_side(job, data):
+    """`fit` and `predict` of the `kerasfactory` model, compiled as the Forecaster compiles it (and `--compile`)."""
+    backend = harness.keras_process()
+    import kerasfactory
+
+    model = keras_model(job)
+    result = timings(*keras_loops(model, data), job["epochs"], n_batches(data))
     tree = os.path.dirname(os.path.dirname(os.path.abspath(kerasfactory.__file__)))
     return {**result, "params": int(model.count_params()), "backend": backend, "tree": tree}
 
 
-def torch_side(job, data):
-    """The PyTorch version trained and run as TSLib's `exp_long_term_forecasting.py` does."""
+def torch_model(job):
+    """The PyTorch version of the job's model (`job["hparams"]`: every size) and its Adam optimizer."""
     import torch
-    from torch.utils.data import DataLoader, TensorDataset
 
     import torch_forecasters
 
@@ -231,8 +242,16 @@ def torch_side(job, data):
     torch.manual_seed(0)
     model = torch_forecasters.build(job["model"], seq_len=job["seq_len"], pred_len=PRED_LEN, n_vars=job["n_vars"],
                                     mark_dim=MARK_DIM, **job["hparams"])
-    optimizer, criterion = torch.optim.Adam(model.parameters(), lr=job["lr"]), torch.nn.MSELoss()
-    tensors = {key: torch.from_numpy(data[key]) for key in data.files}
+    return model, torch.optim.Adam(model.parameters(), lr=job["lr"])
+
+
+def torch_loops(model, optimizer, data):
+    """One training epoch and one predict over the test split, as TSLib's `exp_long_term_forecasting.py`."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    criterion = torch.nn.MSELoss()
+    tensors = {key: torch.from_numpy(data[key]) for key in data}
     train = DataLoader(TensorDataset(tensors["x_train"], tensors["mark_train"], tensors["y_train"]),
                        batch_size=BATCH, shuffle=True, drop_last=False)
     test = DataLoader(TensorDataset(tensors["x_test"], tensors["mark_test"]), batch_size=BATCH, shuffle=False)
@@ -251,7 +270,15 @@ def torch_side(job, data):
         with torch.no_grad():
             return [model(x, mark).numpy() for x, mark in test]
 
-    result = timings(epoch, predict, job["epochs"], n_batches(data))
+    return epoch, predict
+
+
+def torch_side(job, data):
+    """The PyTorch version trained and run as TSLib's `exp_long_term_forecasting.py` does."""
+    import torch_forecasters
+
+    model, optimizer = torch_model(job)
+    result = timings(*torch_loops(model, optimizer, data), job["epochs"], n_batches(data))
     return {**result, "params": torch_forecasters.count_params(model)}
 
 

@@ -5,8 +5,8 @@ operation, beside PyTorch's per-operator profile of the same architecture.
                                      [--n-vars 7] [--batches 8] [--top 12] [--json PATH]
 
 For each model, with `forecasters.py`'s Time-Series-Library settings (batch 32, 96 -> 96, random data
-of `--n-vars` variates), two processes run `--batches` batches of `fit` (or `predict`) after two warm-up
-passes, under a profiler:
+of `--n-vars` variates), two processes run `--batches` batches of `forecasters.py`'s own training epoch
+(or predict) after two warm-up passes, under a profiler:
 
 - Keras on JAX, compiled by `compile_model` as the `Forecaster` compiles it, under `jax.profiler`:
   every XLA operation the CPU ran, named by the layer that emitted it (the HLO's `op_name`, read from
@@ -45,30 +45,20 @@ def layer_of(op_name):
     return re.sub(r"_\d+(?=[_/]|$)", "_N", "/".join(parts[:2])) or "(outside layers)"
 
 
-def data(n_vars, batches):
-    return forecasters.synthetic_arrays(n_vars=n_vars, windows={"train": 32 * batches, "test": 32 * batches})
+def data(job):
+    windows = {"train": forecasters.BATCH * job["batches"], "test": forecasters.BATCH * job["batches"]}
+    return forecasters.synthetic_arrays(n_vars=job["n_vars"], windows=windows)
 
 
 def jax_side(job):
     dump = job["dump"]
-    os.environ["XLA_FLAGS"] = f"--xla_dump_to={dump} --xla_dump_hlo_as_text"
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={dump} --xla_dump_hlo_as_text"
     os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"  # a cached program is not compiled, so not dumped
     harness.keras_process()
     import jax
 
-    from kerasfactory import models
-
-    arrays, setting = data(job["n_vars"], job["batches"]), forecasters.TSLIB[job["model"]]
-    model = models.build_model(job["model"], seq_len=96, pred_len=96, n_vars=job["n_vars"], mark_dim=4, freq="h",
-                               seed=0, **setting["hparams"])
-    models.compile_model(model, learning_rate=setting["lr"])
-    inputs = [arrays["x_train"], arrays["mark_train"]]
-    if job["step"] == "train":
-        def run():
-            model.fit(inputs, arrays["y_train"], batch_size=32, epochs=1, verbose=0)
-    else:
-        def run():
-            model.predict(inputs, batch_size=32, verbose=0)
+    epoch, predict = forecasters.keras_loops(forecasters.keras_model(job), data(job))
+    run = epoch if job["step"] == "train" else predict
     run(), run()
     trace = os.path.join(dump, "trace")
     with jax.profiler.trace(trace, create_perfetto_trace=True):
@@ -89,34 +79,10 @@ def jax_side(job):
 
 
 def torch_side(job):
-    import torch
     from torch.profiler import ProfilerActivity, profile
 
-    import torch_forecasters
-
-    torch.set_num_threads(os.cpu_count())
-    torch.manual_seed(0)
-    arrays = {k: torch.from_numpy(v) for k, v in data(job["n_vars"], job["batches"]).items()}
-    model = torch_forecasters.build(job["model"], seq_len=96, pred_len=96, n_vars=job["n_vars"], mark_dim=4,
-                                    **forecasters.full_hparams(job["model"]))
-    optimizer = torch.optim.Adam(model.parameters(), lr=forecasters.TSLIB[job["model"]]["lr"])
-    batches = [(arrays["x_train"][i:i + 32], arrays["mark_train"][i:i + 32], arrays["y_train"][i:i + 32])
-               for i in range(0, 32 * job["batches"], 32)]
-
-    def run():
-        if job["step"] == "train":
-            model.train()
-            for x, mark, y in batches:
-                optimizer.zero_grad()
-                loss = torch.nn.functional.mse_loss(model(x, mark), y)
-                loss.backward()
-                optimizer.step()
-        else:
-            model.eval()
-            with torch.no_grad():
-                for x, mark, _ in batches:
-                    model(x, mark).numpy()
-
+    epoch, predict = forecasters.torch_loops(*forecasters.torch_model(job), data(job))
+    run = epoch if job["step"] == "train" else predict
     run(), run()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         run()
@@ -148,10 +114,13 @@ def main(argv=None):
     print(harness.machine_line(harness.machine()))
     results = {}
     for model in args.models:
-        job = {"model": model, "step": args.step, "n_vars": args.n_vars, "batches": args.batches}
+        job = {"model": model, "step": args.step, "seq_len": forecasters.SEQ_LEN, "n_vars": args.n_vars,
+               "batches": args.batches, "lr": forecasters.TSLIB[model]["lr"]}
         with tempfile.TemporaryDirectory() as dump:
-            results[model] = {"jax": harness.run_worker(__file__, {**job, "side": "jax", "dump": dump}, backend="jax"),
-                              "pytorch": harness.run_worker(__file__, {**job, "side": "pytorch"})}
+            keras_job = {**job, "side": "jax", "dump": dump, "hparams": forecasters.TSLIB[model]["hparams"]}
+            torch_job = {**job, "side": "pytorch", "hparams": forecasters.full_hparams(model)}
+            results[model] = {"jax": harness.run_worker(__file__, keras_job, backend="jax"),
+                              "pytorch": harness.run_worker(__file__, torch_job)}
         for side, header in (("jax", "Keras on JAX: layer"), ("pytorch", "PyTorch: operator")):
             result = results[model][side]
             print(f"\n{model}, {args.step} step, {args.n_vars} variates, {side} (profiled ms per batch)\n")

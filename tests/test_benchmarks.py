@@ -7,6 +7,7 @@ import math
 import os
 import sys
 
+import keras
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -180,7 +181,7 @@ def test_profile_ops_folds_block_indices_and_drops_jax_transformations_from_op_n
     assert profile_ops.layer_of("jit(train_step)/add") == "(outside layers)"
 
 
-@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "jax") != "jax",
+@pytest.mark.skipif(keras.backend.backend() != "jax",
                     reason="profiles Keras on JAX in its own process whatever the lane; run once, on the JAX lane")
 def test_profile_ops_names_the_models_layers_and_pytorchs_operators(tmp_path, capsys):
     out = tmp_path / "ops.json"
